@@ -1,0 +1,5 @@
+"""Allow `python -m fleetctl`."""
+
+from fleetctl.cli.main import main
+
+main()

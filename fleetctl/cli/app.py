@@ -1,0 +1,121 @@
+"""The CLI's plumbing: the error boundary, `--json` on every command, and the per-call state."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+import typer
+from typer import _click
+from typer._click.globals import get_current_context
+from typer.core import TyperGroup
+
+from fleetctl.errors import ExitCode, FleetError
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print exactly one JSON document on stdout.")]
+
+
+def with_json(func: Callable) -> Callable:
+    """Give a command function a `--json` flag that switches the output layer to JSON."""
+    sig = inspect.signature(func, eval_str=True)
+    if "json_" in sig.parameters:
+        return func
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if kwargs.pop("json_", False):
+            get_current_context().meta["fleet.json"] = True
+        return func(*args, **kwargs)
+
+    flag = inspect.Parameter("json_", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=JsonFlag)
+    wrapper.__signature__ = sig.replace(parameters=[*sig.parameters.values(), flag])
+    wrapper.__annotations__ = {p.name: p.annotation for p in wrapper.__signature__.parameters.values()}
+    return wrapper
+
+
+class FleetGroup(TyperGroup):
+    """The root group: turns a FleetError into one line on stderr and its exit code."""
+
+    def invoke(self, ctx: _click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except FleetError as err:
+            fail(err.detail, err.exit_code, ctx)
+        except (typer.Exit, typer.Abort, _click.exceptions.ClickException):
+            raise
+        except KeyboardInterrupt:
+            fail("interrupted", ExitCode.ERROR, ctx)
+        except Exception as exc:  # the last boundary: one line, a traceback only with --debug
+            if ctx.meta.get("fleet.debug"):
+                raise
+            fail(f"unexpected {type(exc).__name__}: {exc} (rerun with --debug for a traceback)",
+                 ExitCode.ERROR, ctx)
+
+
+def fail(message: str, code: int, ctx: _click.Context | None = None) -> None:
+    """Print `fleetctl: error: MESSAGE` on stderr and exit with `code`."""
+    if ctx is not None and ctx.meta.get("fleet.debug"):
+        import traceback
+
+        traceback.print_exc()
+    print(f"fleetctl: error: {message}", file=sys.stderr)
+    raise typer.Exit(int(code))
+
+
+class FleetTyper(typer.Typer):
+    """A Typer whose commands all accept `--json` after their arguments."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("no_args_is_help", True)
+        kwargs.setdefault("rich_markup_mode", None)
+        super().__init__(**kwargs)
+
+    def command(self, *args: Any, **kwargs: Any):
+        decorate = super().command(*args, **kwargs)
+        return lambda func: decorate(with_json(func))
+
+
+@dataclass
+class State:
+    """Global options of one invocation."""
+
+    url: str | None = None
+    token: str | None = None
+    profile: str | None = None
+    _client: Any = field(default=None, repr=False)
+
+    def settings(self):
+        from fleetctl import config
+
+        return config.resolve(self.url, self.token, self.profile)
+
+    def client(self):
+        """The HTTP client for the resolved URL and token (built once per invocation)."""
+        if self._client is None:
+            from fleetctl.client import Client
+
+            s = self.settings()
+            self._client = Client(s.url, s.token)
+        return self._client
+
+
+def state(ctx: typer.Context) -> State:
+    root = ctx.find_root()
+    if not isinstance(root.obj, State):
+        root.obj = State()
+    return root.obj
+
+
+def client(ctx: typer.Context):
+    return state(ctx).client()
+
+
+def json_mode(ctx: typer.Context | None) -> bool:
+    if ctx is not None and ctx.meta.get("fleet.json"):
+        return True
+    return os.environ.get("FLEET_OUTPUT", "").lower() == "json"

@@ -1,0 +1,46 @@
+"""Shared CLI options and input readers (`--body`, `--body-file FILE`, `-` for stdin)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from fleetctl.errors import FleetError, Invalid
+
+BodyOpt = Annotated[str | None, typer.Option("--body", help="Body text (markdown); '-' reads stdin.")]
+BodyFileOpt = Annotated[str | None, typer.Option("--body-file", help="Read the body from FILE ('-' for stdin).")]
+DomainOpt = Annotated[list[str] | None, typer.Option("--domain", "-d", help="Domain tag (repeatable).")]
+CrossFleetOpt = Annotated[bool, typer.Option("--cross-fleet", help="Visible to other fleets' cross-fleet members.")]
+LimitOpt = Annotated[int | None, typer.Option("--limit", min=1, help="At most N items (server caps at 200).")]
+AfterOpt = Annotated[int | None, typer.Option("--after", help="Continue after this `next` cursor.")]
+
+
+def _decode(raw: bytes, source: str) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise Invalid(f"{source} is not valid UTF-8 (byte {exc.start})") from exc
+
+
+def read_body(body: str | None, body_file: str | None, required: bool = False) -> str | None:
+    """The body from --body, --body-file or stdin; None when none was given."""
+    if body is not None and body_file is not None:
+        raise Invalid("give --body or --body-file, not both")
+    if body == "-" or body_file == "-":
+        return _decode(sys.stdin.buffer.read(), "standard input")
+    if body_file is not None:
+        try:
+            raw = Path(body_file).read_bytes()
+        except OSError as exc:
+            raise FleetError(f"cannot read {body_file}: {exc.strerror}") from exc
+        return _decode(raw, body_file)
+    if body is None and required:
+        raise Invalid("a body is required: --body TEXT, --body-file FILE, or --body-file - for stdin")
+    return body
+
+
+def visibility(cross_fleet: bool) -> str:
+    return "cross-fleet" if cross_fleet else "fleet"

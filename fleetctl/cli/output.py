@@ -1,0 +1,150 @@
+"""The one output layer: JSON for scripts and agents, Rich tables on a TTY, plain text otherwise."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import typer
+
+from fleetctl.cli.app import json_mode
+
+STATE_STYLES = {
+    "open": "cyan", "assigned": "blue", "accepted": "blue", "in_progress": "yellow",
+    "in_review": "magenta", "done": "green", "cancelled": "dim", "current": "green",
+    "superseded": "dim", "expired": "dim", "retired": "dim", "draft": "cyan",
+    "approved": "green", "changes_requested": "yellow", "rejected": "red",
+    "breaking": "bold red", "gotcha": "yellow", "tip": "cyan", "fix": "green",
+    "urgent": "bold red", "high": "red", "normal": "", "low": "dim",
+}
+
+Column = tuple[str, str | Callable[[dict], Any]]
+
+
+def is_tty() -> bool:
+    return sys.stdout.isatty()
+
+
+def console():
+    from rich.console import Console
+
+    return Console(highlight=False, no_color=bool(os.environ.get("NO_COLOR")) or None)
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+def emit(ctx: typer.Context, data: Any, human: Callable[[Any], None] | None = None) -> None:
+    """Print `data` as one JSON document in JSON mode, else through `human` (or as key: value lines)."""
+    if json_mode(ctx):
+        print_json(data)
+    elif human is not None:
+        human(data)
+    elif isinstance(data, dict):
+        fields(data)
+    else:
+        print(data)
+
+
+def ok(ctx: typer.Context, message: str) -> None:
+    """Confirm an action that has no object to show."""
+    if json_mode(ctx):
+        print_json({"ok": True})
+    else:
+        print(message)
+
+
+def relative(value: str | None) -> str:
+    """'3m ago' / 'in 2h' for an ISO timestamp."""
+    if not value:
+        return "-"
+    try:
+        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return value
+    seconds = (dt.datetime.now(dt.UTC) - moment).total_seconds()
+    future, seconds = seconds < 0, abs(seconds)
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            text = f"{int(seconds // size)}{unit}"
+            break
+    else:
+        text = f"{int(seconds)}s"
+    return f"in {text}" if future else f"{text} ago"
+
+
+def _cell(row: dict, key: str | Callable[[dict], Any]) -> str:
+    value = key(row) if callable(key) else row.get(key)
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return "-" if value is None else str(value)
+
+
+def styled(value: str) -> str:
+    style = STATE_STYLES.get(value)
+    return f"[{style}]{value}[/]" if style else value
+
+
+def table(rows: Sequence[dict], columns: Sequence[Column], title: str | None = None,
+          empty: str = "Nothing to show.", styled_columns: Sequence[str] = ()) -> None:
+    """Rows as a Rich table on a TTY, as tab-separated lines with a header otherwise."""
+    if not rows:
+        print(empty)
+        return
+    if not is_tty():
+        print("\t".join(h.upper() for h, _ in columns))
+        for row in rows:
+            print("\t".join(_cell(row, k).replace("\t", " ").replace("\n", " ") for _, k in columns))
+        return
+    from rich.markup import escape
+    from rich.table import Table
+
+    t = Table(title=title, header_style="bold", show_edge=False)
+    for header, _ in columns:
+        t.add_column(header)
+    for row in rows:
+        cells = []
+        for header, key in columns:
+            text = _cell(row, key)
+            cells.append(styled(text) if header in styled_columns else escape(text))
+        t.add_row(*cells)
+    console().print(t)
+
+
+def fields(obj: dict, keys: Sequence[str] | None = None, markdown_key: str | None = None) -> None:
+    """One object as `key: value` lines; `markdown_key` is rendered as markdown on a TTY."""
+    keys = keys or [k for k in obj if k != markdown_key]
+    width = max((len(k) for k in keys), default=0)
+    tty = is_tty()
+    if tty:
+        from rich.markup import escape
+
+        out = console()
+        for key in keys:
+            text = _cell(obj, key)
+            out.print(f"[bold]{key.ljust(width)}[/]  {styled(text) if text in STATE_STYLES else escape(text)}")
+    else:
+        for key in keys:
+            print(f"{key.ljust(width)}  {_cell(obj, key)}")
+    body = obj.get(markdown_key) if markdown_key else None
+    if body:
+        print()
+        if tty:
+            from rich.markdown import Markdown
+
+            console().print(Markdown(body))
+        else:
+            print(body)
+
+
+def secret_notice(token: str, who: str) -> None:
+    """Show a freshly minted token once, with the warning that it will not be shown again."""
+    print(f"Token for {who} (shown once; store it now):")
+    print(token)

@@ -1,0 +1,99 @@
+"""The HTTP client every CLI command, the daemon and the MCP server use.
+
+Built on the standard library's http.client so a CLI call starts fast (no heavy imports);
+one keep-alive connection per client.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import socket
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from fleetctl import __version__
+from fleetctl.errors import FleetError, Unauthorized, Unreachable, from_status
+
+
+class Client:
+    """Talks JSON to a fleetctl server; raises the FleetError the server answered with."""
+
+    def __init__(self, url: str, token: str | None = None, timeout: float = 30.0) -> None:
+        parts = urlsplit(url if "://" in url else f"http://{url}")
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise FleetError(f"invalid server URL {url!r}; expected http://host:port")
+        self.url = url.rstrip("/")
+        self.token = token
+        self.timeout = timeout
+        self._scheme = parts.scheme
+        self._host = parts.hostname
+        self._port = parts.port or (443 if parts.scheme == "https" else 80)
+        self._base = parts.path.rstrip("/")
+        self._conn: http.client.HTTPConnection | None = None
+
+    def _connection(self) -> http.client.HTTPConnection:
+        if self._conn is None:
+            cls = http.client.HTTPSConnection if self._scheme == "https" else http.client.HTTPConnection
+            self._conn = cls(self._host, self._port, timeout=self.timeout)
+        return self._conn
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def request(self, method: str, path: str, body: Any = None, params: dict | None = None,
+                auth: bool = True) -> Any:
+        """Send one request and return the decoded JSON answer."""
+        if params:
+            clean = {k: v for k, v in params.items() if v is not None and v != [] and v is not False}
+            if clean:
+                path = f"{path}?{urlencode(clean, doseq=True)}"
+        headers = {"Accept": "application/json", "User-Agent": f"fleetctl/{__version__}"}
+        if auth:
+            if not self.token:
+                raise Unauthorized("no token: run `fleetctl login` or set FLEET_TOKEN")
+            headers["Authorization"] = f"Bearer {self.token}"
+        payload = None
+        if body is not None:
+            payload = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        status, raw = self._send(method, self._base + path, payload, headers)
+        try:
+            data = json.loads(raw) if raw else None
+        except ValueError:
+            data = None
+        if status >= 400:
+            detail = data.get("detail") if isinstance(data, dict) else None
+            extra = {k: v for k, v in data.items() if k not in ("type", "title", "status", "detail")} \
+                if isinstance(data, dict) else None
+            raise from_status(status, detail or f"HTTP {status}", extra)
+        return data
+
+    def _send(self, method: str, path: str, payload: bytes | None, headers: dict) -> tuple[int, bytes]:
+        for attempt in (1, 2):
+            conn = self._connection()
+            try:
+                conn.request(method, path, body=payload, headers=headers)
+                response = conn.getresponse()
+                return response.status, response.read()
+            except (ConnectionRefusedError, socket.gaierror, TimeoutError, OSError,
+                    http.client.HTTPException) as exc:
+                self.close()
+                # A kept-alive connection the server closed is retried once on a fresh one.
+                stale = isinstance(exc, (http.client.RemoteDisconnected, BrokenPipeError,
+                                         ConnectionResetError))
+                if attempt == 1 and stale:
+                    continue
+                raise Unreachable(f"cannot reach fleet server at {self.url}: {exc}") from exc
+        raise Unreachable(f"cannot reach fleet server at {self.url}")
+
+    def get(self, path: str, **params: Any) -> Any:
+        return self.request("GET", path, params=params)
+
+    def post(self, path: str, body: Any = None) -> Any:
+        return self.request("POST", path, body=body if body is not None else {})
+
+    def patch(self, path: str, body: Any) -> Any:
+        return self.request("PATCH", path, body=body)

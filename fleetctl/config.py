@@ -1,0 +1,98 @@
+"""Client settings and their precedence: flags > env > profile file > defaults."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from fleetctl.errors import FleetError
+
+DEFAULT_URL = "http://127.0.0.1:8700"
+DEFAULT_PROFILE = "default"
+
+
+def config_dir() -> Path:
+    """Where the profile file lives (FLEET_CONFIG_DIR overrides the platform default)."""
+    override = os.environ.get("FLEET_CONFIG_DIR")
+    if override:
+        return Path(override)
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("fleetctl"))
+
+
+def data_dir() -> Path:
+    """Where the default database and quickstart files live (FLEET_DATA_DIR overrides)."""
+    override = os.environ.get("FLEET_DATA_DIR")
+    if override:
+        return Path(override)
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("fleetctl"))
+
+
+def default_db() -> str:
+    """The database used by `serve` and local commands when --db is not given."""
+    return os.environ.get("FLEET_DB") or str(data_dir() / "fleet.db")
+
+
+def profiles_path() -> Path:
+    return config_dir() / "profiles.json"
+
+
+def load_profiles() -> dict:
+    """Read the profile file; an absent file is an empty one."""
+    path = profiles_path()
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        return {"current": None, "profiles": {}}
+    except (OSError, ValueError) as exc:
+        raise FleetError(f"cannot read profile file {path}: {exc}") from exc
+    data.setdefault("profiles", {})
+    data.setdefault("current", None)
+    return data
+
+
+def save_profile(name: str, url: str, token: str, make_current: bool = True) -> Path:
+    """Write (or replace) one profile; the file is created with mode 0600."""
+    data = load_profiles()
+    data["profiles"][name] = {"url": url, "token": token}
+    if make_current or not data.get("current"):
+        data["current"] = name
+    path = profiles_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        json.dump(data, fh, indent=2)
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+    return path
+
+
+@dataclass
+class Settings:
+    """Resolved connection settings for one CLI invocation."""
+
+    url: str
+    token: str | None
+    profile: str | None
+
+
+def resolve(url: str | None = None, token: str | None = None, profile: str | None = None) -> Settings:
+    """Apply the precedence rules: flags, then env, then the profile file, then defaults."""
+    profile = profile or os.environ.get("FLEET_PROFILE")
+    url = url or os.environ.get("FLEET_URL")
+    token = token or os.environ.get("FLEET_TOKEN")
+    if url and token and not profile:
+        return Settings(url=url.rstrip("/"), token=token, profile=None)
+    data = load_profiles()
+    name = profile or data.get("current")
+    stored = data["profiles"].get(name or "", {})
+    if profile and not stored:
+        raise FleetError(f"no profile named {profile!r}; run `fleetctl login --profile {profile}`")
+    return Settings(url=(url or stored.get("url") or DEFAULT_URL).rstrip("/"),
+                    token=token or stored.get("token"), profile=name if stored else None)

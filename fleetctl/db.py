@@ -1,0 +1,119 @@
+"""The database: one proxy that points at SQLite or PostgreSQL, its pragmas and the migrations runner."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from peewee import DatabaseProxy, IntegerField, Model, PostgresqlDatabase, SqliteDatabase, TextField
+
+from fleetctl.errors import FleetError
+
+database = DatabaseProxy()
+
+SQLITE_PRAGMAS = {
+    "journal_mode": "wal",
+    "synchronous": "normal",
+    "foreign_keys": 1,
+    "busy_timeout": 10000,
+    "cache_size": -16000,
+}
+
+
+def is_postgres(url: str) -> bool:
+    return url.startswith(("postgresql://", "postgres://"))
+
+
+def make_database(url: str):
+    """Build (not connect) the peewee database for a path or a postgresql:// URL."""
+    if is_postgres(url):
+        parts = urlparse(url)
+        if not parts.path.strip("/"):
+            raise FleetError(f"database URL names no database: {url}")
+        return PostgresqlDatabase(
+            unquote(parts.path.lstrip("/")), user=unquote(parts.username or "") or None,
+            password=unquote(parts.password or "") or None, host=parts.hostname or None,
+            port=parts.port or None)
+    path = Path(url.removeprefix("sqlite:///"))
+    if str(path) != ":memory:":
+        path.parent.mkdir(parents=True, exist_ok=True)
+    # Every write transaction is BEGIN IMMEDIATE: a deferred one that upgrades to a write
+    # fails with "database is locked" under concurrency whatever the busy timeout.
+    return SqliteDatabase(str(path), pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE",
+                          check_same_thread=False, timeout=10)
+
+
+def open_database(url: str, migrate_now: bool = True):
+    """Point the proxy at the database behind `url` and bring its schema up to date."""
+    db = make_database(url)
+    database.initialize(db)
+    if migrate_now:
+        migrate()
+    return db
+
+
+def engine() -> str:
+    """'postgres' or 'sqlite', for the few places where SQL differs."""
+    return "postgres" if isinstance(database.obj, PostgresqlDatabase) else "sqlite"
+
+
+def write():
+    """A write transaction (IMMEDIATE on SQLite); nests as a savepoint."""
+    return database.atomic()
+
+
+class SchemaMigration(Model):
+    version = IntegerField(primary_key=True)
+    name = TextField()
+    applied_at = TextField()
+
+    class Meta:
+        database = database
+        table_name = "schema_migrations"
+
+
+def applied_versions() -> list[int]:
+    if not database.table_exists("schema_migrations"):
+        return []
+    return [row.version for row in SchemaMigration.select().order_by(SchemaMigration.version)]
+
+
+def migrate() -> list[str]:
+    """Run every migration not yet recorded, each in its own transaction; return their names."""
+    from fleetctl.migrations import MIGRATIONS
+
+    database.create_tables([SchemaMigration], safe=True)
+    done = set(applied_versions())
+    ran = []
+    for version, name, step in MIGRATIONS:
+        if version in done:
+            continue
+        with database.atomic():
+            if engine() == "postgres":
+                # Several servers may start at once: one migrates, the others wait and skip.
+                database.execute_sql("SELECT pg_advisory_xact_lock(7007001)")
+                if SchemaMigration.get_or_none(SchemaMigration.version == version):
+                    continue
+            step(database.obj)
+            SchemaMigration.create(version=version, name=name,
+                                   applied_at=dt.datetime.now(dt.UTC).isoformat())
+        ran.append(f"{version:04d}_{name}")
+    return ran
+
+
+def backup(target: str) -> None:
+    """Consistent online copy of a SQLite database (safe while the server writes)."""
+    if engine() != "sqlite":
+        raise FleetError("db backup copies SQLite files; use pg_dump for PostgreSQL")
+    if os.path.exists(target):
+        raise FleetError(f"{target} already exists; refusing to overwrite it")
+    import sqlite3
+
+    source = database.connection()
+    dest = sqlite3.connect(target)
+    try:
+        source.backup(dest)
+    finally:
+        dest.close()

@@ -1,0 +1,1 @@
+"""Peewee models, one module per primitive plus `core` (fleets, members, tokens, audit, changes)."""

@@ -1,0 +1,99 @@
+"""Fleets, members, tokens, the audit log, the change sequence and domain tags."""
+
+from __future__ import annotations
+
+from peewee import (
+    BigAutoField,
+    BooleanField,
+    CharField,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    TextField,
+)
+
+from fleetctl.models.base import BaseModel, JSONListField, utcnow
+
+ROLES = ("owner", "reviewer", "agent")
+ROLE_RANK = {"agent": 0, "reviewer": 1, "owner": 2}
+
+
+class Fleet(BaseModel):
+    name = CharField(max_length=40, unique=True)
+    rate_limit = IntegerField(default=1000)
+    created_at = DateTimeField(default=utcnow)
+
+
+class Member(BaseModel):
+    fleet = ForeignKeyField(Fleet, backref="members", on_delete="CASCADE")
+    name = CharField(max_length=63)
+    role = CharField(max_length=10, default="agent")
+    domains = JSONListField(default=list)
+    cross_fleet = BooleanField(default=False)
+    allow_fleets = JSONListField(default=list)
+    rate_limit = IntegerField(default=300)
+    created_at = DateTimeField(default=utcnow)
+    revoked_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("fleet", "name"), True),)
+
+    @property
+    def address(self) -> str:
+        return f"{self.fleet.name}/{self.name}"
+
+    @property
+    def is_human(self) -> bool:
+        return self.role in ("owner", "reviewer")
+
+
+class Token(BaseModel):
+    fleet = ForeignKeyField(Fleet, on_delete="CASCADE")
+    member = ForeignKeyField(Member, backref="tokens", on_delete="CASCADE")
+    secret_hash = TextField()
+    created_at = DateTimeField(default=utcnow)
+    revoked_at = DateTimeField(null=True)
+
+
+class AuditEntry(BaseModel):
+    at = DateTimeField(default=utcnow, index=True)
+    fleet = CharField(null=True)
+    member = CharField(null=True)
+    action = CharField()
+    resource = CharField(null=True)
+    status = IntegerField()
+    ip = CharField(null=True)
+
+    class Meta:
+        table_name = "audit_log"
+        indexes = ((("fleet", "at"), False),)
+
+
+class Change(BaseModel):
+    """One row per event the wake prompt reports, in commit order (`seq` is the cursor)."""
+
+    seq = BigAutoField()
+    fleet = ForeignKeyField(Fleet, on_delete="CASCADE")
+    kind = CharField(max_length=20)
+    ref_id = IntegerField()
+    member = ForeignKeyField(Member, null=True, on_delete="CASCADE")
+    event = CharField(max_length=30, default="")
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("member", "seq"), False), (("kind", "seq"), False))
+
+
+class ItemDomain(BaseModel):
+    """Domain tags of an item, one row each, so domain filters use an index."""
+
+    kind = CharField(max_length=20)
+    item_id = IntegerField()
+    domain = CharField(max_length=63)
+
+    class Meta:
+        primary_key = False
+        indexes = ((("kind", "domain", "item_id"), True), (("kind", "item_id"), False))
+
+
+MODELS = [Fleet, Member, Token, AuditEntry, Change, ItemDomain]

@@ -1,0 +1,3 @@
+"""Models of the documents primitive."""
+
+MODELS: list = []

@@ -1,0 +1,3 @@
+"""Models of the knowledge primitive."""
+
+MODELS: list = []

@@ -1,0 +1,3 @@
+"""Models of the messages primitive."""
+
+MODELS: list = []

@@ -1,0 +1,3 @@
+"""Models of the research primitive."""
+
+MODELS: list = []

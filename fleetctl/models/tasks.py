@@ -1,0 +1,3 @@
+"""Models of the tasks primitive."""
+
+MODELS: list = []

@@ -1,0 +1,3 @@
+"""Models of the wake primitive."""
+
+MODELS: list = []

@@ -1,0 +1,1 @@
+"""The HTTP server: create_app(), auth, problem+json and one blueprint per primitive."""

@@ -1,0 +1,72 @@
+"""Members of a fleet (agents and humans) and their tokens."""
+
+from __future__ import annotations
+
+from flask import Blueprint, g
+
+from fleetctl.server.api import route
+from fleetctl.server.fields import PAGE, F
+from fleetctl.services import members
+
+bp = Blueprint("agents", __name__, url_prefix="/v1")
+
+MEMBER_FIELDS = {
+    "role": F("string", enum=("agent", "reviewer", "owner")),
+    "domains": F("array", max_items=32),
+    "cross_fleet": F("boolean"),
+    "allow_fleets": F("array", max_items=100),
+    "rate_limit": F("integer", minimum=1, maximum=1_000_000),
+}
+REGISTER = {"name": F("string", required=True, max_length=63), **MEMBER_FIELDS}
+
+
+def _minted(member, token: str) -> dict:
+    return {"token": token, "member": members.to_dict(member)}
+
+
+@route(bp, "/agents", "POST", summary="Register a member (owner only); returns its token once.",
+       action="agent.register", body=REGISTER, status=201)
+def register(body):
+    member, token = members.register(g.member, **body)
+    g.resource = f"agent:{member.address}"
+    return _minted(member, token)
+
+
+@route(bp, "/agents", summary="List the members of the caller's fleet.", query=PAGE)
+def list_agents(query):
+    return members.list_members(g.member, **query)
+
+
+@route(bp, "/agents/<name>", summary="Show one member of the caller's fleet.")
+def show(name):
+    return members.to_dict(members.get_in_fleet(g.member, name))
+
+
+@route(bp, "/agents/<name>", "PATCH", summary="Change only the fields given (owner only).",
+       action="agent.update", body=MEMBER_FIELDS)
+def update(name, body):
+    g.resource = f"agent:{g.member.fleet.name}/{name}"
+    return members.to_dict(members.update(g.member, name, body))
+
+
+@route(bp, "/agents/<name>/revoke", "POST", summary="Revoke a member and its tokens (owner only).",
+       action="agent.revoke")
+def revoke(name):
+    g.resource = f"agent:{g.member.fleet.name}/{name}"
+    return members.to_dict(members.revoke(g.member, name))
+
+
+@route(bp, "/tokens/rotate", "POST", summary="Rotate the caller's own token; the old one dies at once.",
+       action="token.rotate")
+def rotate_own():
+    member, token = members.rotate(g.member)
+    g.resource = f"agent:{member.address}"
+    return _minted(member, token)
+
+
+@route(bp, "/agents/<name>/token", "POST", summary="Rotate a member's token (owner, or the member itself).",
+       action="token.rotate")
+def rotate(name):
+    g.resource = f"agent:{g.member.fleet.name}/{name}"
+    member, token = members.rotate(g.member, name)
+    return _minted(member, token)

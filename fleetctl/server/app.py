@@ -1,0 +1,36 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import importlib
+
+from flask import Flask
+
+from fleetctl import config, db
+from fleetctl.services import audit
+from fleetctl.services.ratelimit import SlidingWindow
+
+MAX_BODY = 1024 * 1024
+BLUEPRINTS = ("system", "agents", "audit", "knowledge", "tasks", "messages", "research", "documents", "wake")
+
+
+def create_app(db_url: str | None = None, migrate: bool = True) -> Flask:
+    """Build the Flask app on the database at `db_url` (path or postgresql:// URL)."""
+    from fleetctl.server import guard, problems
+
+    app = Flask("fleetctl")
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
+    app.json.sort_keys = False
+    app.json.ensure_ascii = False
+    app.url_map.strict_slashes = False
+    url = db_url or config.default_db()
+    app.config["DB_URL"] = url
+    db.open_database(url, migrate_now=migrate)
+    app.config["LIMITER"] = SlidingWindow(60.0)
+    guard.install(app)
+    problems.install(app)
+    for name in BLUEPRINTS:
+        module = importlib.import_module(f"fleetctl.server.{name}")
+        app.register_blueprint(module.bp)
+    audit.writer.start()
+    return app

@@ -1,0 +1,1 @@
+"""The domain: plain functions over models. No Flask, no Typer."""

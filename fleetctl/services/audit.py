@@ -1,0 +1,108 @@
+"""The audit log: records are queued and written in batches by a background thread."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import queue
+import threading
+
+from fleetctl import db
+from fleetctl.errors import Invalid
+from fleetctl.models.base import iso, utcnow
+from fleetctl.models.core import AuditEntry, Member
+from fleetctl.services import paging
+
+log = logging.getLogger("fleetctl.audit")
+FLUSH_INTERVAL = 0.5
+BATCH = 500
+
+
+class AuditWriter:
+    """A queue that never blocks a request, drained to the database every half second."""
+
+    def __init__(self, maxsize: int = 100_000) -> None:
+        self._queue: queue.Queue = queue.Queue(maxsize=maxsize)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._flush_lock = threading.Lock()
+        self.dropped = 0
+
+    def record(self, fleet: str | None, member: str | None, action: str, resource: str | None,
+               status: int, ip: str | None) -> None:
+        """Queue one record; if the queue is full the record is dropped and counted, never raised."""
+        try:
+            self._queue.put_nowait(dict(at=utcnow(), fleet=fleet, member=member, action=action,
+                                        resource=resource, status=status, ip=ip))
+        except queue.Full:
+            self.dropped += 1
+
+    def start(self) -> None:
+        if self._thread and self._thread.is_alive():
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="fleetctl-audit", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(FLUSH_INTERVAL):
+            self.flush()
+        self.flush()
+
+    def flush(self) -> int:
+        """Write everything queued so far; returns how many records were written."""
+        written = 0
+        with self._flush_lock:
+            while True:
+                batch = []
+                while len(batch) < BATCH:
+                    try:
+                        batch.append(self._queue.get_nowait())
+                    except queue.Empty:
+                        break
+                if not batch:
+                    return written
+                try:
+                    with db.write():
+                        AuditEntry.insert_many(batch).execute()
+                    written += len(batch)
+                except Exception:  # the audit writer must never take the server down
+                    log.exception("could not write %d audit records", len(batch))
+                    return written
+
+    def stop(self) -> None:
+        """Stop the thread after a last flush (called on shutdown)."""
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout=10)
+        self.flush()
+
+
+writer = AuditWriter()
+
+
+def to_dict(row: AuditEntry) -> dict:
+    return {"id": row.id, "at": iso(row.at), "fleet": row.fleet, "member": row.member,
+            "action": row.action, "resource": row.resource, "status": row.status, "ip": row.ip}
+
+
+def query(caller: Member, member: str | None = None, action: str | None = None,
+          since: str | None = None, limit: int | None = None, after: int | None = None) -> dict:
+    """The caller's fleet's audit records, newest first, filtered."""
+    writer.flush()
+    q = AuditEntry.select().where(AuditEntry.fleet == caller.fleet.name)
+    if member:
+        address = member if "/" in member else f"{caller.fleet.name}/{member}"
+        q = q.where(AuditEntry.member == address)
+    if action:
+        q = q.where(AuditEntry.action.startswith(action) if action.endswith(".") else
+                    (AuditEntry.action == action) | AuditEntry.action.startswith(action + "."))
+    if since:
+        try:
+            moment = dt.datetime.fromisoformat(since.replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise Invalid(f"invalid --since {since!r}: use ISO 8601 such as 2026-01-31T12:00:00Z") from exc
+        if moment.tzinfo:
+            moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
+        q = q.where(AuditEntry.at >= moment)
+    return paging.page(q, AuditEntry.id, limit, after, to_dict)

@@ -1,0 +1,154 @@
+"""Fleets and their members: bootstrap, registration, updates, revocation, token rotation."""
+
+from __future__ import annotations
+
+from fleetctl import db
+from fleetctl.errors import Conflict, Forbidden, Invalid, NotFound
+from fleetctl.models.base import iso, utcnow
+from fleetctl.models.core import ROLE_RANK, ROLES, Fleet, Member
+from fleetctl.services import paging, tokens, validate
+
+
+def fleet_to_dict(fleet: Fleet) -> dict:
+    return {"id": fleet.id, "name": fleet.name, "rate_limit": fleet.rate_limit,
+            "created_at": iso(fleet.created_at)}
+
+
+def to_dict(member: Member) -> dict:
+    return {"name": member.name, "fleet": member.fleet.name, "address": member.address,
+            "role": member.role, "domains": member.domains, "cross_fleet": member.cross_fleet,
+            "allow_fleets": member.allow_fleets, "rate_limit": member.rate_limit,
+            "created_at": iso(member.created_at), "revoked_at": iso(member.revoked_at)}
+
+
+def _rate_limit(value: int | None, default: int) -> int:
+    if value is None:
+        return default
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 1_000_000:
+        raise Invalid("rate limit must be a whole number of requests per minute from 1 to 1000000")
+    return value
+
+
+def _role(value: str | None) -> str:
+    value = value or "agent"
+    if value not in ROLES:
+        raise Invalid(f"invalid role {value!r}: use one of {', '.join(ROLES)}")
+    return value
+
+
+def create_fleet(name: str, rate_limit: int | None = None, owner: str = "owner") -> tuple[Fleet, Member, str]:
+    """Bootstrap (local, no network): a fleet, its first owner, and the owner's token."""
+    validate.fleet_name(name)
+    validate.member_name(owner)
+    with db.write():
+        if Fleet.get_or_none(Fleet.name == name):
+            raise Conflict(f"fleet {name!r} already exists")
+        fleet = Fleet.create(name=name, rate_limit=_rate_limit(rate_limit, 1000))
+        member = Member.create(fleet=fleet, name=owner, role="owner")
+    return fleet, member, tokens.mint(member)
+
+
+def require_owner(caller: Member, what: str = "this") -> None:
+    if caller.role != "owner":
+        raise Forbidden(f"only an owner of fleet {caller.fleet.name!r} can do {what}")
+
+
+def get_in_fleet(caller: Member, name: str) -> Member:
+    """A member of the caller's own fleet by bare name or own-fleet address, else 404."""
+    fleet_name, _, bare = name.rpartition("/")
+    if fleet_name and fleet_name != caller.fleet.name:
+        raise NotFound(f"no member {name!r} in fleet {caller.fleet.name!r}")
+    member = (Member.select(Member, Fleet).join(Fleet)
+              .where(Member.fleet == caller.fleet_id, Member.name == bare).first())
+    if member is None:
+        raise NotFound(f"no member {bare!r} in fleet {caller.fleet.name!r}")
+    return member
+
+
+def resolve(caller: Member, address: str) -> Member:
+    """Any member by `name` (caller's fleet) or `fleet/name` (any fleet); 404 when unknown."""
+    if not isinstance(address, str) or not address:
+        raise Invalid("a member is addressed as 'name' or 'fleet/name'")
+    fleet_name, _, bare = address.rpartition("/")
+    fleet_name = fleet_name or caller.fleet.name
+    member = (Member.select(Member, Fleet).join(Fleet)
+              .where(Fleet.name == fleet_name, Member.name == bare).first())
+    if member is None:
+        raise NotFound(f"no member {fleet_name}/{bare}")
+    return member
+
+
+def register(caller: Member, name: str, role: str | None = None, domains: list[str] | None = None,
+             cross_fleet: bool = False, allow_fleets: list[str] | None = None,
+             rate_limit: int | None = None) -> tuple[Member, str]:
+    """An owner registers a member of its own fleet; returns it with its first token."""
+    require_owner(caller, "agent register")
+    validate.member_name(name)
+    role = _role(role)
+    if ROLE_RANK[role] > ROLE_RANK[caller.role]:
+        raise Forbidden(f"a {caller.role} cannot register a {role}")
+    with db.write():
+        if Member.get_or_none(Member.fleet == caller.fleet_id, Member.name == name):
+            raise Conflict(f"member {caller.fleet.name}/{name} already exists")
+        member = Member.create(fleet=caller.fleet_id, name=name, role=role,
+                               domains=validate.domains(domains), cross_fleet=bool(cross_fleet),
+                               allow_fleets=validate.fleet_names(allow_fleets),
+                               rate_limit=_rate_limit(rate_limit, 300))
+    member = get_in_fleet(caller, name)
+    return member, tokens.mint(member)
+
+
+def list_members(caller: Member, limit: int | None = None, after: int | None = None,
+                 include_revoked: bool = True) -> dict:
+    q = Member.select(Member, Fleet).join(Fleet).where(Member.fleet == caller.fleet_id)
+    if not include_revoked:
+        q = q.where(Member.revoked_at.is_null())
+    return paging.page(q, Member.id, limit, after, to_dict, newest_first=False)
+
+
+def update(caller: Member, name: str, changes: dict) -> Member:
+    """Change only the fields given: role, domains, cross_fleet, allow_fleets, rate_limit."""
+    require_owner(caller, "agent update")
+    member = get_in_fleet(caller, name)
+    if "role" in changes:
+        member.role = _role(changes["role"])
+    if "domains" in changes:
+        member.domains = validate.domains(changes["domains"])
+    if "cross_fleet" in changes:
+        member.cross_fleet = bool(changes["cross_fleet"])
+    if "allow_fleets" in changes:
+        member.allow_fleets = validate.fleet_names(changes["allow_fleets"])
+    if "rate_limit" in changes:
+        member.rate_limit = _rate_limit(changes["rate_limit"], member.rate_limit)
+    with db.write():
+        member.save()
+    tokens.cache.drop_member(member.id)
+    return member
+
+
+def revoke(caller: Member, name: str) -> Member:
+    """Revoke a member and all its tokens at once."""
+    require_owner(caller, "agent revoke")
+    member = get_in_fleet(caller, name)
+    if member.id == caller.id:
+        raise Conflict("you cannot revoke yourself; ask another owner")
+    if member.revoked_at is None:
+        with db.write():
+            member.revoked_at = utcnow()
+            member.save()
+    tokens.revoke_member_tokens(member)
+    return member
+
+
+def rotate(caller: Member, name: str | None = None) -> tuple[Member, str]:
+    """A new token for the caller (any member) or, for owners, for a named member; old ones die."""
+    if name is None:
+        member = caller
+    else:
+        member = get_in_fleet(caller, name)
+        if member.id != caller.id:
+            require_owner(caller, "token rotate for another member")
+    if member.revoked_at is not None:
+        raise Conflict(f"member {member.address} is revoked")
+    tokens.revoke_member_tokens(member)
+    return member, tokens.mint(member)

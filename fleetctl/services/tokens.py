@@ -1,0 +1,148 @@
+"""Tokens: `flt_<fleet id>_<token id>_<secret>`, bcrypt-hashed, verified once and cached."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import secrets
+import string
+import threading
+import time
+from dataclasses import dataclass
+
+import bcrypt
+
+from fleetctl import db
+from fleetctl.errors import RateLimited, Unauthorized
+from fleetctl.models.base import utcnow
+from fleetctl.models.core import Fleet, Member, Token
+from fleetctl.services.ratelimit import SlidingWindow
+
+BASE62 = string.digits + string.ascii_letters
+SECRET_LEN = 32
+CHECK_LEN = 4
+TOKEN_RE = re.compile(rf"^flt_([1-9][0-9]{{0,17}})_([1-9][0-9]{{0,17}})_([0-9A-Za-z]{{{SECRET_LEN + CHECK_LEN}}})$")
+CACHE_TTL = 30.0
+AUTH_FAILURES_PER_MINUTE = int(os.environ.get("FLEET_AUTH_FAILURES_PER_MINUTE", "60"))
+
+
+def bcrypt_rounds() -> int:
+    """bcrypt cost; FLEET_BCRYPT_ROUNDS lowers it for tests (never below bcrypt's minimum of 4)."""
+    return max(4, int(os.environ.get("FLEET_BCRYPT_ROUNDS", "10")))
+
+
+def _checksum(fleet_id: int, token_id: int, body: str) -> str:
+    digest = int.from_bytes(hashlib.sha256(f"{fleet_id}_{token_id}_{body}".encode()).digest()[:8], "big")
+    out = []
+    for _ in range(CHECK_LEN):
+        digest, rem = divmod(digest, 62)
+        out.append(BASE62[rem])
+    return "".join(out)
+
+
+def parse(token: str) -> tuple[int, int, str]:
+    """Split a token into (fleet id, token id, secret); a malformed or mistyped one is refused here."""
+    match = TOKEN_RE.match(token or "")
+    if not match:
+        raise Unauthorized("malformed token")
+    fleet_id, token_id, secret = int(match[1]), int(match[2]), match[3]
+    if _checksum(fleet_id, token_id, secret[:SECRET_LEN]) != secret[SECRET_LEN:]:
+        raise Unauthorized("malformed token (checksum mismatch: mistyped?)")
+    return fleet_id, token_id, secret
+
+
+def mint(member: Member) -> str:
+    """Create a token row for `member` and return the plaintext (shown once, never stored)."""
+    body = "".join(secrets.choice(BASE62) for _ in range(SECRET_LEN))
+    with db.write():
+        row = Token.create(fleet=member.fleet_id, member=member, secret_hash="")
+        secret = body + _checksum(member.fleet_id, row.id, body)
+        row.secret_hash = bcrypt.hashpw(secret.encode(), bcrypt.gensalt(bcrypt_rounds())).decode()
+        row.save()
+    return f"flt_{member.fleet_id}_{row.id}_{secret}"
+
+
+def revoke_member_tokens(member: Member) -> int:
+    """Revoke every live token of a member and drop them from this process's cache."""
+    with db.write():
+        count = (Token.update(revoked_at=utcnow())
+                 .where(Token.member == member, Token.revoked_at.is_null()).execute())
+    cache.drop_member(member.id)
+    return count
+
+
+@dataclass
+class _Entry:
+    member: Member
+    token_id: int
+    expires: float
+
+
+class AuthCache:
+    """Verified tokens keyed by SHA-256 of the token, for at most CACHE_TTL seconds."""
+
+    def __init__(self, ttl: float = CACHE_TTL) -> None:
+        self.ttl = ttl
+        self._entries: dict[str, _Entry] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> _Entry | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        if entry.expires < time.monotonic():
+            with self._lock:
+                self._entries.pop(key, None)
+            return None
+        return entry
+
+    def put(self, key: str, member: Member, token_id: int) -> None:
+        with self._lock:
+            if len(self._entries) > 50_000:
+                self._entries.clear()
+            self._entries[key] = _Entry(member, token_id, time.monotonic() + self.ttl)
+
+    def drop_member(self, member_id: int) -> None:
+        """Forget every cached token of a member (revoke, rotate, update)."""
+        with self._lock:
+            for key in [k for k, e in self._entries.items() if e.member.id == member_id]:
+                del self._entries[key]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+cache = AuthCache()
+failures = SlidingWindow(60.0)
+
+
+def authenticate(token: str, ip: str | None) -> tuple[Member, int]:
+    """Return the (member, token id) behind a bearer token, or raise Unauthorized / RateLimited.
+
+    Order matters for cost: the cache answers first; an IP that keeps failing is refused before
+    any database or bcrypt work; only then is the secret checked with bcrypt.
+    """
+    key = hashlib.sha256((token or "").encode()).hexdigest()
+    entry = cache.get(key)
+    if entry is not None:
+        return entry.member, entry.token_id
+    ip_key = f"ip:{ip}"
+    over = failures.hit(ip_key, AUTH_FAILURES_PER_MINUTE, count=False)
+    if not over.allowed:
+        raise RateLimited("too many failed authentications from this address",
+                          retry_after=over.retry_after, limit=AUTH_FAILURES_PER_MINUTE, reset=over.reset)
+    try:
+        fleet_id, token_id, secret = parse(token)
+        row = (Token.select(Token, Member, Fleet).join(Member).join(Fleet)
+               .where(Token.id == token_id, Token.fleet == fleet_id).first())
+        if row is None or row.revoked_at is not None or row.member.revoked_at is not None:
+            raise Unauthorized("token revoked or unknown")
+        if not bcrypt.checkpw(secret.encode(), row.secret_hash.encode()):
+            raise Unauthorized("token revoked or unknown")
+    except Unauthorized:
+        failures.hit(ip_key, AUTH_FAILURES_PER_MINUTE)
+        raise
+    cache.put(key, row.member, row.id)
+    return row.member, row.id

@@ -1,0 +1,50 @@
+"""Who can see what: fleet-only items stay in their fleet; cross-fleet items reach
+cross-fleet members of other fleets that share a domain. Domain tags live in `ItemDomain`."""
+
+from __future__ import annotations
+
+from fleetctl.errors import NotFound
+from fleetctl.models.core import ItemDomain, Member
+
+
+def set_domains(kind: str, item_id: int, domains: list[str]) -> None:
+    """Replace the indexed domain tags of one item (call inside the write transaction)."""
+    ItemDomain.delete().where(ItemDomain.kind == kind, ItemDomain.item_id == item_id).execute()
+    if domains:
+        ItemDomain.insert_many([{"kind": kind, "item_id": item_id, "domain": d} for d in domains]).execute()
+
+
+def tagged_with_any(kind: str, domains: list[str]):
+    """Subquery of item ids of `kind` tagged with at least one of `domains`."""
+    return ItemDomain.select(ItemDomain.item_id).where(ItemDomain.kind == kind, ItemDomain.domain.in_(domains))
+
+
+def visible_clause(model, kind: str, member: Member):
+    """SQL condition: rows of `model` that `member` may see."""
+    own = model.fleet == member.fleet_id
+    if not member.cross_fleet or not member.domains:
+        return own
+    return own | ((model.visibility == "cross-fleet") & model.id.in_(tagged_with_any(kind, member.domains)))
+
+
+def relevant_clause(model, kind: str, domains: list[str]):
+    """SQL condition: rows with no domain or sharing one of `domains` (no domains = everything)."""
+    if not domains:
+        return True
+    return (model.domains == []) | model.id.in_(tagged_with_any(kind, domains))
+
+
+def can_see(member: Member, item) -> bool:
+    """The same rule as `visible_clause`, for one loaded item with `fleet_id`, `visibility`, `domains`."""
+    if item.fleet_id == member.fleet_id:
+        return True
+    return (item.visibility == "cross-fleet" and member.cross_fleet
+            and bool(set(item.domains) & set(member.domains)))
+
+
+def get_visible(model, item_id: int, member: Member, label: str):
+    """Load one item the member may see, else 404 exactly as if it did not exist."""
+    item = model.get_or_none(model.id == item_id)
+    if item is None or not can_see(member, item):
+        raise NotFound(f"{label} {item_id} not found")
+    return item

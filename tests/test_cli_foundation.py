@@ -1,0 +1,92 @@
+"""Foundation through the CLI: local bootstrap, login/profiles, agents, exit codes, --json."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+
+from conftest import run_cli
+
+
+def test_fleet_create_is_local_and_prints_token_once(tmp_path):
+    db = str(tmp_path / "f.db")
+    result = run_cli(["fleet", "create", "acme", "--db", db, "--json"])
+    assert result.exit_code == 0, result.stderr
+    data = result.json()
+    assert data["token"].startswith(f"flt_{data['fleet']['id']}_") and data["member"]["role"] == "owner"
+    again = run_cli(["fleet", "create", "acme", "--db", db])
+    assert again.exit_code == 5 and again.stderr.startswith("fleetctl: error:")
+    bad = run_cli(["fleet", "create", "Not_A_Slug", "--db", db])
+    assert bad.exit_code == 2 and "Traceback" not in bad.stderr
+
+
+def test_login_saves_profile_0600_and_whoami(make_fleet, server):
+    fleet = make_fleet()
+    result = run_cli(["login", "--url", server.url, "--token", fleet.owner.token, "--profile", "work"])
+    assert result.exit_code == 0, result.stderr
+    path = os.path.join(os.environ["FLEET_CONFIG_DIR"], "profiles.json")
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    who = run_cli(["--profile", "work", "whoami", "--json"])
+    assert who.exit_code == 0 and who.json()["member"]["address"] == fleet.owner.address
+    assert run_cli(["whoami", "--json"]).json()["fleet"]["name"] == fleet.name  # current profile
+    missing = run_cli(["--profile", "nope", "whoami"])
+    assert missing.exit_code == 1 and "nope" in missing.stderr
+
+
+def test_exit_codes(make_fleet, server):
+    fleet = make_fleet()
+    agent = fleet.member("worker")
+    assert agent.cli("agent", "register", "x").exit_code == 3
+    assert fleet.owner.cli("agent", "show", "ghost").exit_code == 4
+    assert fleet.owner.cli("agent", "register", "worker").exit_code == 5
+    assert run_cli(["whoami"], {"FLEET_URL": server.url, "FLEET_TOKEN": "flt_1_1_garbage"}).exit_code == 3
+    unreachable = run_cli(["whoami"], {"FLEET_URL": "http://127.0.0.1:9", "FLEET_TOKEN": agent.token})
+    assert unreachable.exit_code == 7 and unreachable.stderr.count("\n") == 1
+    assert fleet.owner.cli("agent", "register").exit_code == 2
+
+
+def test_agent_lifecycle_json(make_fleet):
+    fleet = make_fleet()
+    owner = fleet.owner
+    reg = owner.cli("agent", "register", "scout", "--domain", "infra", "--domain", "deploy", "--cross-fleet",
+                    "--allow-fleet", "future-fleet", "--json")
+    assert reg.exit_code == 0, reg.stderr
+    member = reg.json()["member"]
+    assert member["domains"] == ["infra", "deploy"] and member["allow_fleets"] == ["future-fleet"]
+    upd = owner.cli("agent", "update", "scout", "--no-cross-fleet", "--json").json()
+    assert upd["cross_fleet"] is False and upd["domains"] == ["infra", "deploy"]
+    upd = owner.cli("agent", "update", "scout", "--domain", "payments", "--json").json()
+    assert upd["domains"] == ["payments"]
+    listed = owner.cli("agent", "list", "--json").json()
+    assert {m["name"] for m in listed["items"]} == {"owner", "scout"} and listed["next"] is None
+    rev = owner.cli("agent", "revoke", "scout", "--json").json()
+    assert rev["revoked_at"] is not None
+    token = reg.json()["token"]
+    assert fleet.owner.cli("whoami", env={"FLEET_TOKEN": token}).exit_code == 3
+
+
+def test_token_rotate_own_and_owner(make_fleet):
+    fleet = make_fleet()
+    agent = fleet.member("worker")
+    mine = agent.cli("token", "rotate", "--json")
+    assert mine.exit_code == 0 and mine.json()["member"]["address"] == agent.address
+    assert agent.cli("whoami").exit_code == 3
+    by_owner = fleet.owner.cli("token", "rotate", "worker", "--json").json()["token"]
+    assert agent.cli("whoami", env={"FLEET_TOKEN": by_owner}).exit_code == 0
+
+
+def test_fleet_output_env_makes_json_default(make_fleet):
+    fleet = make_fleet()
+    result = fleet.owner.cli("whoami", env={"FLEET_OUTPUT": "json"})
+    assert json.loads(result.stdout)["member"]["role"] == "owner"
+
+
+def test_client_commands_do_not_import_the_server_stack():
+    code = ("import sys; from fleetctl.cli.main import app; import fleetctl.client; "
+            "heavy = [m for m in ('flask', 'peewee', 'waitress', 'bcrypt', 'werkzeug', 'httpx', 'mcp') "
+            "if m in sys.modules]; print(','.join(heavy))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
