@@ -1,0 +1,1 @@
+complete --command fleetctl --no-files --arguments "(env _FLEETCTL_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=get-args _TYPER_COMPLETE_ARGS=(commandline -cp) fleetctl)" --condition "env _FLEETCTL_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=is-args _TYPER_COMPLETE_ARGS=(commandline -cp) fleetctl"
