@@ -1,7 +1,109 @@
-"""CLI of messages (being built)."""
+"""`fleetctl msg`: send messages, read the inbox, read a message, follow a thread."""
+
+from __future__ import annotations
+
+from typing import Annotated
 
 import typer
 
+from fleetctl.cli import output
+from fleetctl.cli.app import FleetTyper, client
+from fleetctl.cli.inputs import AfterOpt, BodyFileOpt, BodyOpt, DomainOpt, LimitOpt, read_body
+from fleetctl.errors import Invalid
+
+MAX_BODY_BYTES = 1024 * 1024
+
+msg_app = FleetTyper(help="Store-and-forward messages between members, across fleets under their policy.")
+
+IdArg = Annotated[int, typer.Argument(help="Message id.", min=1)]
+INBOX_COLUMNS = [("NEW", lambda m: "*" if m["read_at"] is None else ""), ("ID", "id"), ("FROM", "sender"),
+                 ("SUBJECT", "subject"), ("AGE", lambda m: output.relative(m["created_at"]))]
+
+
+def _show(m: dict) -> None:
+    """One message as header lines, then its body (markdown on a TTY)."""
+    view = {"id": m["id"], "from": m["sender"], "to": m["recipients"], "subject": m["subject"],
+            "date": m["created_at"], "domains": m["domains"] or "-", "thread": m["thread"],
+            "reply_to": m["reply_to"], "body": m.get("body")}
+    keys = ["id", "from", "to", "subject", "date", "domains", "thread", "reply_to"]
+    if m.get("deliveries") is not None:
+        view["read_by"] = [d["recipient"] for d in m["deliveries"] if d["read_at"]] or "-"
+        keys.append("read_by")
+    output.fields(view, keys, markdown_key="body")
+
+
+@msg_app.command("send")
+def send(
+    ctx: typer.Context,
+    members: Annotated[list[str], typer.Argument(
+        help="Recipients: 'name' (your fleet) or 'fleet/name'; at most 100, duplicates collapse; "
+             "you may include yourself.", show_default=False)],
+    subject: Annotated[str, typer.Option("--subject", "-s", help="Subject line (required).")],
+    body: BodyOpt = None, body_file: BodyFileOpt = None, domain: DomainOpt = None,
+    reply_to: Annotated[int | None, typer.Option(
+        "--reply-to", min=1, help="Id of a message you can read; the reply joins its thread "
+                                  "and, without --domain, carries its domains.")] = None,
+) -> None:
+    """Send a message to every MEMBER or to none: one unknown or refused recipient stops it all.
+
+    Cross-fleet recipients accept a message only if their registration allows it (cross_fleet,
+    allow_fleets) and it shares a --domain with them.
+    """
+    text = read_body(body, body_file) or ""
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_BODY_BYTES:
+        raise Invalid(f"body is {size} bytes; at most {MAX_BODY_BYTES} (1 MiB)")
+    data = client(ctx).post("/v1/messages", {"recipients": members, "subject": subject, "body": text,
+                                             "domains": domain or [], "reply_to": reply_to})
+    output.emit(ctx, data, lambda d: print(
+        f"Sent message {d['id']} to {', '.join(d['recipients'])} (thread {d['thread']})."))
+
+
+@msg_app.command("inbox")
+def inbox(
+    ctx: typer.Context,
+    unread: Annotated[bool, typer.Option("--unread", help="Only unread messages.")] = False,
+    limit: LimitOpt = None, after: AfterOpt = None,
+) -> None:
+    """List messages to you, unread (*) first, then newest; listing marks them delivered."""
+    data = client(ctx).get("/v1/messages", unread=unread, limit=limit, after=after)
+
+    def human(d: dict) -> None:
+        output.table(d["items"], INBOX_COLUMNS, empty="No messages." if not unread else "No unread messages.")
+        if d["next"] is not None:
+            print(f"More: fleetctl msg inbox --after {d['next']}")
+
+    output.emit(ctx, data, human)
+
+
+@msg_app.command("read")
+def read(ctx: typer.Context, id: IdArg) -> None:
+    """Show a message you sent or received and mark it read (for a recipient)."""
+    output.emit(ctx, client(ctx).post(f"/v1/messages/{id}/read"), _show)
+
+
+@msg_app.command("show")
+def show(ctx: typer.Context, id: IdArg) -> None:
+    """Show a message without marking it delivered or read."""
+    output.emit(ctx, client(ctx).get(f"/v1/messages/{id}"), _show)
+
+
+@msg_app.command("thread")
+def thread(ctx: typer.Context, id: IdArg, limit: LimitOpt = None, after: AfterOpt = None) -> None:
+    """Show the whole conversation that message ID belongs to, oldest first (what you can read)."""
+    data = client(ctx).get(f"/v1/messages/{id}/thread", limit=limit, after=after)
+
+    def human(d: dict) -> None:
+        for n, m in enumerate(d["items"]):
+            if n:
+                print("\n" + "-" * 40)
+            _show(m)
+        if d["next"] is not None:
+            print(f"\nMore: fleetctl msg thread {id} --after {d['next']}")
+
+    output.emit(ctx, data, human)
+
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the root app."""
+    """Add `fleetctl msg` to the root app."""
+    app.add_typer(msg_app, name="msg")
