@@ -15,7 +15,7 @@ MAX_BODY_BYTES = 1024 * 1024
 
 msg_app = FleetTyper(help="Store-and-forward messages between members, across fleets under their policy.")
 
-IdArg = Annotated[int, typer.Argument(help="Message id.", min=1)]
+IdArg = Annotated[int, typer.Argument(help="Message id.", min=1, metavar="ID")]
 INBOX_COLUMNS = [("NEW", lambda m: "*" if m["read_at"] is None else ""), ("ID", "id"), ("FROM", "sender"),
                  ("SUBJECT", "subject"), ("AGE", lambda m: output.relative(m["created_at"]))]
 
@@ -23,8 +23,8 @@ INBOX_COLUMNS = [("NEW", lambda m: "*" if m["read_at"] is None else ""), ("ID", 
 def _show(m: dict) -> None:
     """One message as header lines, then its body (markdown on a TTY)."""
     view = {"id": m["id"], "from": m["sender"], "to": m["recipients"], "subject": m["subject"],
-            "date": m["created_at"], "domains": m["domains"] or "-", "thread": m["thread"],
-            "reply_to": m["reply_to"], "body": m.get("body")}
+            "date": f"{m['created_at']} ({output.relative(m['created_at'])})", "domains": m["domains"] or "-",
+            "thread": m["thread"], "reply_to": m["reply_to"], "body": m.get("body")}
     keys = ["id", "from", "to", "subject", "date", "domains", "thread", "reply_to"]
     if m.get("deliveries") is not None:
         view["read_by"] = [d["recipient"] for d in m["deliveries"] if d["read_at"]] or "-"
@@ -37,7 +37,7 @@ def send(
     ctx: typer.Context,
     members: Annotated[list[str], typer.Argument(
         help="Recipients: 'name' (your fleet) or 'fleet/name'; at most 100, duplicates collapse; "
-             "you may include yourself.", show_default=False)],
+             "you may include yourself.", metavar="MEMBER...", show_default=False)],
     subject: Annotated[str, typer.Option("--subject", "-s", help="Subject line (required).")],
     body: BodyOpt = None, body_file: BodyFileOpt = None, domain: DomainOpt = None,
     reply_to: Annotated[int | None, typer.Option(
