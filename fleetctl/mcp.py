@@ -71,8 +71,8 @@ class ToolSpec:
 def _body(args: dict, *keys: str, cross: bool = False) -> dict:
     """The request body: the given argument names that were passed, plus `visibility` from `cross_fleet`."""
     out = {k: args[k] for k in keys if args.get(k) is not None}
-    if cross and args.get("cross_fleet"):
-        out["visibility"] = "cross-fleet"
+    if cross and args.get("cross_fleet") is not None:
+        out["visibility"] = "cross-fleet" if args["cross_fleet"] else "fleet"
     return out
 
 
@@ -198,7 +198,7 @@ TOOLS = [
              ("title", "confidence"), _publish_research),
     ToolSpec("fleet_put_document", "Write a new version of a shared document (created if new).",
              {"name": _p("string", "Slug, e.g. payments-spec"), "body": BODY, "title": _p("string"),
-              "base_version": _p("integer", "Version you edited; refused if someone wrote after it"),
+              "base_version": _p("integer", "Version you edited (0 = new); refused if someone wrote after it"),
               "message": _p("string", "Change summary"), "domains": DOMAINS, "cross_fleet": CROSS},
              ("name", "body"), _put_document),
     ToolSpec("fleet_get_document", "Read a document (latest version unless version is given).",

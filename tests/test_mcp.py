@@ -168,3 +168,25 @@ def needs_route(server, path: str) -> None:
     """Skip a test while the primitive it drives has no HTTP route yet (built in parallel)."""
     if not any(str(rule).startswith(path) for rule in server.app.url_map.iter_rules()):
         pytest.skip(f"{path} has no route yet")
+
+
+def test_documents_put_get_and_lost_update_refused(server, make_fleet):
+    needs_route(server, "/v1/documents")
+    fleet = make_fleet("mcp")
+    a = fleet.member("scribe")
+
+    async def steps(session):
+        first = ok(await session.call_tool("fleet_put_document", {
+            "name": "runbook", "body": "v1", "title": "Runbook", "base_version": 0, "cross_fleet": False}))
+        second = ok(await session.call_tool("fleet_put_document", {
+            "name": "runbook", "body": "v2", "base_version": 1, "message": "step 2"}))
+        stale = await session.call_tool("fleet_put_document", {"name": "runbook", "body": "v2'", "base_version": 1})
+        old = ok(await session.call_tool("fleet_get_document", {"name": "runbook", "version": 1}))
+        latest = ok(await session.call_tool("fleet_get_document", {"name": f"{fleet.name}/runbook"}))
+        return first, second, stale, old, latest
+
+    first, second, stale, old, latest = as_member(a, steps)
+    assert (first["version"], second["version"]) == (1, 2)
+    assert stale.is_error and "version" in text(stale), text(stale)
+    assert old["body"] == "v1" and latest["body"] == "v2" and latest["title"] == "Runbook"
+    assert fleet.owner.client.get("/v1/documents/runbook")["body"] == "v2"
