@@ -1,0 +1,177 @@
+"""Tasks: create, read, list and the `ready` queue; rendering to the JSON of DESIGN §2.
+
+Transitions live in `task_actions`. A task belongs to its creator's fleet; it is visible to that
+fleet, to cross-fleet members sharing a domain when it is cross-fleet, and always to its assignee
+(a member of another fleet assigned a task can see and act on it).
+"""
+
+from __future__ import annotations
+
+from peewee import Value
+
+from fleetctl import db
+from fleetctl.errors import Forbidden, Invalid, NotFound
+from fleetctl.models.base import iso
+from fleetctl.models.core import Fleet, Member
+from fleetctl.models.tasks import PRIORITIES, REVIEWS, STATES, Task, TaskDependency, TaskHistory
+from fleetctl.services import paging, validate
+from fleetctl.services import visibility as access
+
+KIND = "task"
+TITLE_MAX = 300
+MAX_DEPENDENCIES = 100
+HIGH_STAKES = ("high", "urgent")
+
+
+def visible(member: Member):
+    """SQL condition: tasks `member` may see."""
+    return access.visible_clause(Task, KIND, member) | (Task.assignee == member.id)
+
+
+def get_task(member: Member, task_id: int) -> Task:
+    """One task the member may see, else 404 exactly as if it did not exist."""
+    task = Task.get_or_none(Task.id == task_id)
+    if task is None or not (access.can_see(member, task) or task.assignee_id == member.id):
+        raise NotFound(f"task {task_id} not found")
+    return task
+
+
+def _addresses(member_ids: set[int]) -> dict[int, str]:
+    rows = (Member.select(Member.id, Member.name, Fleet.name.alias("fleet_name")).join(Fleet)
+            .where(Member.id.in_(list(member_ids))).dicts())
+    return {r["id"]: f"{r['fleet_name']}/{r['name']}" for r in rows} if member_ids else {}
+
+
+def render(tasks: list[Task]) -> list[dict]:
+    """Tasks as JSON objects with their history, in three queries whatever the count."""
+    if not tasks:
+        return []
+    history: dict[int, list[dict]] = {t.id: [] for t in tasks}
+    for h in TaskHistory.select().where(TaskHistory.task.in_(list(history))).order_by(TaskHistory.id):
+        history[h.task_id].append({"who": h.who, "action": h.action, "from": h.from_state,
+                                   "to": h.to_state, "when": iso(h.at), "note": h.note})
+    names = _addresses({t.creator_id for t in tasks} | {t.assignee_id for t in tasks if t.assignee_id})
+    return [{
+        "id": t.id, "title": t.title, "body": t.body, "domains": t.domains, "priority": t.priority,
+        "state": t.state, "creator": names.get(t.creator_id),
+        "assignee": names.get(t.assignee_id) if t.assignee_id else None, "review": t.review,
+        "depends_on": t.depends_on, "visibility": t.visibility, "version": t.version,
+        "created_at": iso(t.created_at), "updated_at": iso(t.updated_at), "history": history[t.id],
+    } for t in tasks]
+
+
+def to_dict(task: Task) -> dict:
+    """One task as JSON."""
+    return render([task])[0]
+
+
+def research_ids(task_id: int) -> list[int]:
+    """Ids of research linked to the task (empty while the research model has no `task` field)."""
+    try:
+        from fleetctl.models.research import Research
+
+        field = Research.task
+    except (ImportError, AttributeError):
+        return []
+    return [r.id for r in Research.select(Research.id).where(field == task_id).order_by(Research.id)]
+
+
+def show(member: Member, task_id: int) -> dict:
+    """A task with its history, the research linked to it and the links attached on submit."""
+    task = get_task(member, task_id)
+    return {**to_dict(task), "research": research_ids(task.id), "links": task.links}
+
+
+def add_history(task: Task, member: Member, action: str, from_state: str | None, note: str = "") -> None:
+    """Append one history entry (inside the caller's write transaction)."""
+    TaskHistory.create(task=task.id, member=member.id, who=member.address, action=action,
+                       from_state=from_state, to_state=task.state, note=note or "")
+
+
+def _choice(value: str | None, allowed: tuple, field: str, default: str) -> str:
+    value = value or default
+    if value not in allowed:
+        raise Invalid(f"invalid {field} {value!r}: use one of {', '.join(allowed)}")
+    return value
+
+
+def _dependencies(member: Member, ids: list[int] | None) -> list[int]:
+    out: list[int] = []
+    for task_id in ids or []:
+        if not isinstance(task_id, int) or isinstance(task_id, bool) or task_id < 1:
+            raise Invalid(f"depends_on holds task ids (positive integers), not {task_id!r}")
+        if task_id not in out:
+            out.append(get_task(member, task_id).id)
+    if len(out) > MAX_DEPENDENCIES:
+        raise Invalid(f"a task may depend on at most {MAX_DEPENDENCIES} tasks")
+    return out
+
+
+def create(caller: Member, title: str, body: str | None = None, domains: list[str] | None = None,
+           priority: str | None = None, review: str | None = None, assign: str | None = None,
+           route: bool = False, depends_on: list[int] | None = None, visibility: str | None = None) -> Task:
+    """Create a task in the caller's fleet; `assign` or `route` moves it on in the same transaction.
+
+    All or nothing: if the assignment is refused or routing finds nobody, no task is created.
+    """
+    from fleetctl.services import task_actions
+
+    title = validate.text(title, "title", max_len=TITLE_MAX)
+    body = validate.text(body, "body", required=False)
+    domains = validate.domains(domains)
+    priority = _choice(priority, PRIORITIES, "priority", "normal")
+    review = _choice(review, REVIEWS, "review", "required" if priority in HIGH_STAKES else "none")
+    if review == "none" and priority in HIGH_STAKES and not caller.is_human:
+        raise Forbidden(f"only a reviewer or owner can waive review on a {priority}-priority task")
+    vis = validate.visibility(visibility)
+    if assign and route:
+        raise Invalid("give assign or route, not both")
+    deps = _dependencies(caller, depends_on)
+    with db.write():
+        task = Task.create(fleet=caller.fleet_id, title=title, body=body, domains=domains, priority=priority,
+                           creator=caller.id, review=review, depends_on=deps, visibility=vis)
+        access.set_domains(KIND, task.id, domains)
+        if deps:
+            TaskDependency.insert_many([{"task": task.id, "depends_on": d} for d in deps]).execute()
+        add_history(task, caller, "create", None)
+        if assign:
+            task_actions.apply(caller, task, "assign", member=assign)
+        elif route:
+            task_actions.apply(caller, task, "route")
+    return task
+
+
+def _page(query, limit: int | None, after: int | None, newest_first: bool = True) -> dict:
+    data = paging.page(query, Task.id, limit, after, lambda t: t, newest_first=newest_first)
+    data["items"] = render(data["items"])
+    return data
+
+
+def list_tasks(caller: Member, mine: bool = False, state: str | None = None, domain: str | None = None,
+               limit: int | None = None, after: int | None = None) -> dict:
+    """Tasks the caller can see, newest first; `mine` = created by or assigned to the caller."""
+    query = Task.select().where(visible(caller))
+    if mine:
+        query = query.where((Task.creator == caller.id) | (Task.assignee == caller.id))
+    if state is not None:
+        query = query.where(Task.state == _choice(state, STATES, "state", "open"))
+    if domain is not None:
+        tags = validate.domains([domain])
+        query = query.where(Task.id.in_(access.tagged_with_any(KIND, tags)))
+    return _page(query, limit, after)
+
+
+def ready(caller: Member, limit: int | None = None, after: int | None = None) -> dict:
+    """Open tasks the caller could claim and tasks assigned to it, whose dependencies are all done;
+    oldest first."""
+    dep = Task.alias("dep")
+    unfinished = (TaskDependency.select(TaskDependency.task)
+                  .join(dep, on=(TaskDependency.depends_on == dep.id)).where(dep.state != "done"))
+    # The raw "[]" text: a bare [] would be taken for an empty IN list.
+    claimable = Task.domains == Value("[]", converter=False)
+    if caller.domains:
+        claimable = claimable | Task.id.in_(access.tagged_with_any(KIND, caller.domains))
+    mine = (Task.assignee == caller.id) & Task.state.in_(("assigned", "accepted"))
+    query = Task.select().where(visible(caller), ((Task.state == "open") & claimable) | mine,
+                                Task.id.not_in(unfinished))
+    return _page(query, limit, after, newest_first=False)
