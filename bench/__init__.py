@@ -1,0 +1,1 @@
+"""The rerunnable fleetctl benchmark (`python bench/run.py`)."""
