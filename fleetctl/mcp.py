@@ -182,8 +182,9 @@ TOOLS = [
               "cross_fleet": CROSS}, ("title",), _create_task),
     ToolSpec("fleet_list_tasks", "List tasks you can see; ready=true lists open or assigned-to-you tasks whose "
              "dependencies are done; with id, show one task with its history.",
-             {"id": ID, "mine": _p("boolean", "Only tasks assigned to you"), "state": _p("string", enum=STATES),
-              "domain": _p("string"), "ready": _p("boolean"), "limit": LIMIT, "after": AFTER}, (), _list_tasks),
+             {"id": ID, "mine": _p("boolean", "Only tasks you created or are assigned"),
+              "state": _p("string", enum=STATES), "domain": _p("string"), "ready": _p("boolean"), "limit": LIMIT,
+              "after": AFTER}, (), _list_tasks),
     ToolSpec("fleet_task_action", "Move a task: assign (member), claim, route, accept, reject (reason), start, "
              "submit (note, links), approve (humans only), request-changes (reason), cancel (reason).",
              {"id": ID, "action": _p("string", enum=ACTIONS), "member": _p("string", "For assign"),
@@ -238,7 +239,7 @@ def call(client: Client, name: str, args: dict) -> types.CallToolResult:
         check_arguments(spec, args)
         data = spec.run(client, args)
     except FleetError as err:
-        return _error(err.detail + (" " + json.dumps(err.extra) if err.extra else ""))
+        return _error(err.detail)
     except Exception as exc:  # the last boundary: the agent sees one line, the server keeps running
         return _error(f"unexpected {type(exc).__name__}: {exc}")
     text = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)

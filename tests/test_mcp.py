@@ -190,3 +190,97 @@ def test_documents_put_get_and_lost_update_refused(server, make_fleet):
     assert stale.is_error and "version" in text(stale), text(stale)
     assert old["body"] == "v1" and latest["body"] == "v2" and latest["title"] == "Runbook"
     assert fleet.owner.client.get("/v1/documents/runbook")["body"] == "v2"
+
+
+def test_task_create_and_actions_through_review(server, make_fleet):
+    needs_route(server, "/v1/tasks")
+    fleet = make_fleet("mcp")
+    a, b = fleet.member("boss", domains=["infra"]), fleet.member("doer", domains=["infra"])
+
+    async def create(session):
+        return ok(await session.call_tool("fleet_create_task", {
+            "title": "rotate certs", "body": "before Friday", "domains": ["infra"], "priority": "high",
+            "assign": b.name}))
+
+    task = as_member(a, create)
+    assert (task["state"], task["assignee"], task["review"]) == ("assigned", b.address, "required")
+
+    async def work(session):
+        ready = ok(await session.call_tool("fleet_list_tasks", {"ready": True}))
+        accepted = ok(await session.call_tool("fleet_task_action", {"id": task["id"], "action": "accept"}))
+        wrong = await session.call_tool("fleet_task_action", {"id": task["id"], "action": "submit"})
+        ok(await session.call_tool("fleet_task_action", {"id": task["id"], "action": "start"}))
+        submitted = ok(await session.call_tool("fleet_task_action", {
+            "id": task["id"], "action": "submit", "note": "done, see runbook"}))
+        approve = await session.call_tool("fleet_task_action", {"id": task["id"], "action": "approve"})
+        shown = ok(await session.call_tool("fleet_list_tasks", {"id": task["id"]}))
+        mine = ok(await session.call_tool("fleet_list_tasks", {"mine": True, "state": "in_review"}))
+        return ready, accepted, wrong, submitted, approve, shown, mine
+
+    ready, accepted, wrong, submitted, approve, shown, mine = as_member(b, work)
+    assert task["id"] in [t["id"] for t in ready["items"]]
+    assert accepted["state"] == "accepted" and submitted["state"] == "in_review"
+    assert wrong.is_error and "allowed from accepted: start, cancel" in text(wrong)  # the 409's detail
+    assert approve.is_error and "review gate" in text(approve)  # an agent never passes a human gate
+    assert [h["to"] for h in shown["history"]][-1] == "in_review"
+    assert [t["id"] for t in mine["items"]] == [task["id"]]
+    approved = fleet.owner.cli("task", "approve", str(task["id"]), "--json")
+    assert approved.exit_code == 0 and approved.json()["state"] == "done"
+
+
+def test_knowledge_publish_and_search(server, make_fleet):
+    needs_route(server, "/v1/knowledge")
+    fleet = make_fleet("mcp")
+    a = fleet.member("author", domains=["payments"])
+
+    async def steps(session):
+        entry = ok(await session.call_tool("fleet_publish_knowledge", {
+            "kind": "gotcha", "title": "Stripe webhooks retry for 3 days", "body": "make handlers *idempotent*",
+            "domains": ["payments"], "expires_in": "7d", "pinned": True, "cross_fleet": True}))
+        found = ok(await session.call_tool("fleet_search_knowledge", {"query": "idempotent"}))
+        feed = ok(await session.call_tool("fleet_search_knowledge", {"kind": "gotcha"}))
+        bad = await session.call_tool("fleet_publish_knowledge", {"kind": "tip", "title": "t", "supersedes": 10**9})
+        return entry, found, feed, bad
+
+    entry, found, feed, bad = as_member(a, steps)
+    stored = fleet.owner.client.get(f"/v1/knowledge/{entry['id']}")
+    assert stored["author"] == a.address and stored["kind"] == "gotcha" and stored["pinned"] is True
+    assert stored["visibility"] == "cross-fleet" and stored["expires_at"] and stored["domains"] == ["payments"]
+    assert [e["id"] for e in found["items"]] == [entry["id"]]
+    assert [e["id"] for e in feed["items"]] == [entry["id"]]
+    assert bad.is_error and text(bad) == "knowledge entry 1000000000 not found"
+
+
+def test_research_publish(server, make_fleet):
+    needs_route(server, "/v1/research")
+    fleet = make_fleet("mcp")
+    a = fleet.member("researcher", domains=["infra"])
+    reviewer = fleet.member("judge", role="reviewer")
+
+    async def steps(session):
+        published = ok(await session.call_tool("fleet_publish_research", {
+            "title": "Is the cache the bottleneck?", "question": "p99 latency", "body": "yes: 80% of time",
+            "confidence": 0.8, "sources": ["grafana:p99"], "reviewers": [reviewer.name], "domains": ["infra"]}))
+        out_of_range = await session.call_tool("fleet_publish_research", {"title": "t", "confidence": 1.5})
+        return published, out_of_range
+
+    published, out_of_range = as_member(a, steps)
+    stored = reviewer.client.get(f"/v1/research/{published['id']}")
+    assert stored["state"] == "in_review" and stored["confidence"] == 0.8 and stored["author"] == a.address
+    assert out_of_range.is_error and "confidence" in text(out_of_range)
+
+
+def test_wake_hands_the_news_over_once(server, make_fleet):
+    needs_route(server, "/v1/wake")
+    fleet = make_fleet("mcp")
+    a, b = fleet.member("poker"), fleet.member("sleeper")
+    a.client.post("/v1/messages", {"recipients": [b.name], "subject": "wake up, prod is down"})
+
+    async def steps(session):
+        return [text(await session.call_tool("fleet_wake", args)) for args in (
+            {"peek": True}, {"peek": True, "max_chars": 4000}, {}, {})]
+
+    peek1, peek2, first, second = as_member(b, steps)
+    assert "wake up, prod is down" in peek1 and "wake up, prod is down" in peek2
+    assert "wake up, prod is down" in first
+    assert "wake up, prod is down" not in second
