@@ -1,0 +1,66 @@
+"""Write throughput: message send and knowledge publish by 1 and 8 concurrent agents; target with
+8 agents: >= 500/s, p99 < 50 ms, no 5xx and no "database is locked" in the server log."""
+
+from __future__ import annotations
+
+import json
+
+from bench import load
+from bench.harness import Context, headers, routes
+
+TARGET_RPS = 500
+TARGET_P99_MS = 50.0
+
+
+def sender(agents: list) -> load.RequestMaker:
+    """Agent i sends a short message to agent i+1 (same fleet, domain `bench`)."""
+    prepared = [headers(a.token, body=True) for a in agents]
+    names = [a.address.split("/", 1)[1] for a in agents]
+
+    def make(index: int, n: int):
+        i = index % len(agents)
+        body = {"recipients": [names[(i + 1) % len(names)]], "subject": f"bench {i}-{n}",
+                "body": "status: all green; nothing to do", "domains": ["bench"]}
+        return "POST", "/v1/messages", json.dumps(body).encode(), prepared[i]
+
+    return make
+
+
+def publisher(agents: list) -> load.RequestMaker:
+    """Agent i publishes a tip in domain `bench`."""
+    prepared = [headers(a.token, body=True) for a in agents]
+
+    def make(index: int, n: int):
+        i = index % len(agents)
+        body = {"kind": "tip", "title": f"bench tip {i}-{n}", "body": "Use `fleetctl wake --peek` first.",
+                "domains": ["bench"]}
+        return "POST", "/v1/knowledge", json.dumps(body).encode(), prepared[i]
+
+    return make
+
+
+WORKLOADS = {"msg send": ("POST /v1/messages", sender), "knowledge publish": ("POST /v1/knowledge", publisher)}
+
+
+def measure(ctx: Context, wrapper: list[str] | None = None) -> None:
+    """Each workload with 1 agent, then with 8 (a fresh server for the pair)."""
+    with ctx.server(wrapper) as srv:
+        available = routes(srv.port)
+        for name, (route, maker) in WORKLOADS.items():
+            if route not in available:
+                ctx.report.skip(ctx.engine, f"{name} x8", f"{route} not built yet")
+                continue
+            locked_before = srv.count_in_log("database is locked")
+            one = load.run(srv.port, maker(ctx.setup.agents[:1]), 1, ctx.duration, server_pid=srv.pid)
+            ctx.report.add(ctx.engine, f"{name} (1 agent)", one)
+            eight = load.run(srv.port, maker(ctx.setup.agents), 8, ctx.duration, server_pid=srv.pid)
+            ctx.report.add(ctx.engine, f"{name} (8 agents)", eight)
+            locked = srv.count_in_log("database is locked") - locked_before
+            failed = one["requests"] - one["ok"] + eight["requests"] - eight["ok"]
+            ctx.report.check(ctx.engine, f"{name} x8 throughput", f"{eight['ok_rps']:.0f}/s",
+                             f">= {TARGET_RPS}/s", eight["ok_rps"] >= TARGET_RPS)
+            ctx.report.check(ctx.engine, f"{name} x8 p99", f"{eight['p99_ms']:.1f} ms",
+                             f"< {TARGET_P99_MS:.0f} ms", eight["p99_ms"] < TARGET_P99_MS)
+            ctx.report.check(ctx.engine, f"{name} errors", f"{failed} non-2xx, {locked} locked",
+                             "0 5xx, 0 locked", one["errors_5xx"] + eight["errors_5xx"] == 0 and locked == 0
+                             and failed == 0, f"statuses {eight['statuses']}" if failed else "")
