@@ -1,5 +1,36 @@
-"""HTTP routes of the wake primitive."""
+"""HTTP routes of the wake primitive: peek (GET), wake and advance (POST), ack."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+from flask import Blueprint, g
+
+from fleetctl.server.api import route
+from fleetctl.server.fields import F
+from fleetctl.services import wake
 
 bp = Blueprint("wake", __name__, url_prefix="/v1")
+
+MAX_CHARS = F("integer", minimum=wake.MIN_MAX_CHARS, maximum=wake.MAX_MAX_CHARS,
+              description=f"prompt budget in characters (default {wake.DEFAULT_MAX_CHARS})")
+ACK = {"cursor": F("integer", required=True, minimum=0, maximum=2**62,
+                   description="the `cursor` of a wake; the cursor never moves backwards")}
+
+
+@route(bp, "/wake", summary="Peek at the caller's wake prompt; no side effect at all.",
+       query={"max_chars": MAX_CHARS})
+def peek(query):
+    return wake.peek(g.member, **query)
+
+
+@route(bp, "/wake", "POST", summary="Assemble the caller's wake prompt and advance its cursor past it.",
+       action="wake.advance", body={"max_chars": MAX_CHARS})
+def advance(body):
+    g.resource = f"wake:{g.member.address}"
+    return wake.wake(g.member, **body)
+
+
+@route(bp, "/wake/ack", "POST", summary="Advance the caller's wake cursor (never backwards; 422 past the newest).",
+       action="wake.ack", body=ACK)
+def ack(body):
+    g.resource = f"wake:{g.member.address}"
+    return wake.ack(g.member, body["cursor"])

@@ -1,0 +1,179 @@
+"""The seven sections of a wake prompt (DESIGN §3), each built from bounded change-stream reads."""
+
+from __future__ import annotations
+
+from peewee import fn
+
+from fleetctl.models.base import iso, utcnow
+from fleetctl.models.core import Change, Fleet
+from fleetctl.models.documents import Document
+from fleetctl.models.knowledge import Knowledge
+from fleetctl.models.messages import Delivery, Message
+from fleetctl.models.tasks import Task
+from fleetctl.services import visibility as vis
+from fleetctl.services.wake_stream import Section, Span, addresses, broadcast, collect, relevant, targeted
+
+PINNED_LIMIT = 20
+OPEN_TASK = ("assigned", "accepted", "in_progress", "in_review")
+
+
+def _not_expired(now):
+    return Knowledge.expires_at.is_null() | (Knowledge.expires_at > now)
+
+
+def _knowledge_seen(span: Span):
+    """SQL condition: entries the member may see and that match its domains."""
+    member = span.member
+    return (vis.visible_clause(Knowledge, "knowledge", member),
+            relevant(Knowledge, "knowledge", member.domains))
+
+
+def _knowledge_items(ids: list[int], events: dict[int, str]) -> dict[int, dict]:
+    rows = list(Knowledge.select().where(Knowledge.id.in_(ids)))
+    names = addresses(r.author_id for r in rows)
+    return {r.id: {"id": r.id, "kind": r.kind, "title": r.title, "state": r.state,
+                   "author": names.get(r.author_id), "domains": r.domains, "pinned": r.pinned,
+                   "supersedes": r.supersedes, "superseded_by": r.superseded_by,
+                   "event": events.get(r.id, "pinned"), "created_at": iso(r.created_at),
+                   "command": f"fleetctl knowledge show {r.id}"} for r in rows}
+
+
+def _knowledge_section(span: Span, key: str, events: tuple, *conditions) -> Section:
+    hits = collect(span, Knowledge, [(broadcast("knowledge"), events, Knowledge.author != span.member.id,
+                                      *_knowledge_seen(span), *conditions)])
+    return hits.section(key, lambda ids: _knowledge_items(ids, hits.events))
+
+
+def breaking(span: Span) -> Section:
+    """1. New breaking changes the member can see, in its domains."""
+    return _knowledge_section(span, "breaking", ("published",), Knowledge.kind == "breaking",
+                              Knowledge.state == "current", _not_expired(utcnow()))
+
+
+def knowledge(span: Span) -> Section:
+    """5. New or superseded gotchas, tips and fixes the member can see, in its domains."""
+    now = utcnow()
+    live = (Knowledge.state == "superseded") | ((Knowledge.state == "current") & _not_expired(now))
+    return _knowledge_section(span, "knowledge", ("published", "superseded"), Knowledge.kind != "breaking", live)
+
+
+def messages(span: Span) -> Section:
+    """2. Messages to the member that no client of it has fetched yet."""
+    me = span.member.id
+    undelivered = fn.EXISTS(Delivery.select(Delivery.message).where(
+        Delivery.recipient == me, Delivery.message == Change.ref_id, Delivery.delivered_at.is_null()))
+    hits = collect(span, Message, [(targeted(span, "message"), ("received",), undelivered)])
+
+    def render(ids):
+        rows = list(Message.select().where(Message.id.in_(ids)))
+        names = addresses(r.sender_id for r in rows)
+        return {r.id: {"id": r.id, "subject": r.subject, "sender": names.get(r.sender_id),
+                       "domains": r.domains, "thread": r.thread, "reply_to": r.reply_to_id,
+                       "created_at": iso(r.created_at), "command": f"fleetctl msg read {r.id}"} for r in rows}
+
+    return hits.section("messages", render)
+
+
+TASK_COMMANDS = {
+    "assigned": "fleetctl task accept {id}",
+    "changes_requested": "fleetctl task show {id}",
+    "in_review": "fleetctl task approve {id}",
+    "done": "fleetctl task show {id}",
+    "cancelled": "fleetctl task show {id}",
+}
+
+
+def tasks(span: Span) -> Section:
+    """3. Tasks waiting on the member: assigned, changes requested, reviews to do, its tasks that finished."""
+    member = span.member
+    mine = Task.assignee == member.id
+    still = (((Change.event == "assigned") & mine & Task.state.in_(OPEN_TASK[:3]))
+             | ((Change.event == "changes_requested") & mine & (Task.state == "in_progress"))
+             | Change.event.in_(("done", "cancelled")))
+    parts = [(targeted(span, "task"), ("assigned", "changes_requested", "done", "cancelled"), still)]
+    if member.is_human:
+        not_mine = Task.assignee.is_null() | (Task.assignee != member.id)
+        parts.append((broadcast("task", member.fleet_id), ("in_review",), Task.state == "in_review", not_mine))
+    hits = collect(span, Task, parts)
+
+    def render(ids):
+        rows = list(Task.select().where(Task.id.in_(ids)))
+        names = addresses([r.creator_id for r in rows] + [r.assignee_id for r in rows])
+        return {r.id: {"id": r.id, "title": r.title, "state": r.state, "priority": r.priority,
+                       "event": hits.events[r.id], "creator": names.get(r.creator_id),
+                       "assignee": names.get(r.assignee_id), "domains": r.domains,
+                       "command": TASK_COMMANDS[hits.events[r.id]].format(id=r.id)} for r in rows}
+
+    return hits.section("tasks", render)
+
+
+def research(span: Span) -> Section:
+    """4. Research waiting for the member's review, and reviews of its own research."""
+    from fleetctl.models import research as model
+
+    Research = getattr(model, "Research", None)
+    if Research is None:
+        return Section("research")
+    pending = (Change.event == "reviewed") | (Research.state == "in_review")
+    hits = collect(span, Research, [(targeted(span, "research"), ("review_requested", "reviewed"), pending)])
+
+    def render(ids):
+        rows = list(Research.select().where(Research.id.in_(ids)))
+        names = addresses(r.author_id for r in rows)
+        out = {}
+        for r in rows:
+            event = hits.events[r.id]
+            command = (f"fleetctl research review {r.id} --approve|--request-changes|--reject"
+                       if event == "review_requested" else f"fleetctl research show {r.id}")
+            out[r.id] = {"id": r.id, "title": r.title, "state": r.state, "author": names.get(r.author_id),
+                         "confidence": r.confidence, "event": event, "command": command}
+        return out
+
+    return hits.section("research", render)
+
+
+def documents(span: Span) -> Section:
+    """6. Documents the member can see, in its domains, with versions written by others."""
+    member = span.member
+    others = Document.updated_by.is_null() | (Document.updated_by != member.id)
+    hits = collect(span, Document, [(broadcast("document"), ("version",), others,
+                                     vis.visible_clause(Document, "document", member),
+                                     relevant(Document, "document", member.domains))])
+
+    def render(ids):
+        rows = list(Document.select(Document, Fleet).join(Fleet).where(Document.id.in_(ids)))
+        names = addresses(r.updated_by_id for r in rows)
+        out = {}
+        for r in rows:
+            address = r.name if r.fleet_id == member.fleet_id else f"{r.fleet.name}/{r.name}"
+            since = max(r.version - hits.counts[r.id], 0)
+            command = (f"fleetctl doc diff {address} {since} {r.version}" if since
+                       else f"fleetctl doc get {address}")
+            out[r.id] = {"id": r.id, "name": r.name, "address": f"{r.fleet.name}/{r.name}", "title": r.title,
+                         "version": r.version, "new_versions": hits.counts[r.id],
+                         "author": names.get(r.updated_by_id), "updated_at": iso(r.updated_at),
+                         "command": command}
+        return out
+
+    return hits.section("documents", render)
+
+
+def pinned(span: Span) -> Section:
+    """7. Pinned knowledge the member can see, in its domains (every wake, whatever the cursor)."""
+    now = utcnow()
+    query = (Knowledge.select(Knowledge.id)
+             .where(Knowledge.pinned == True, Knowledge.state == "current", _not_expired(now),  # noqa: E712
+                    *_knowledge_seen(span)))
+    ids = [r.id for r in query.order_by(Knowledge.id.desc()).limit(PINNED_LIMIT + 1)]
+    total = len(ids)
+    items = _knowledge_items(ids[:PINNED_LIMIT], {})
+    return Section("pinned", [items[i] for i in ids[:PINNED_LIMIT] if i in items], total, False)
+
+
+SECTIONS = (breaking, messages, tasks, research, knowledge, documents, pinned)
+
+
+def assemble(span: Span) -> list[Section]:
+    """Every section, in DESIGN §3 order."""
+    return [build(span) for build in SECTIONS]
+

@@ -1,0 +1,128 @@
+"""Bounded reads of the change sequence for one wake: which items changed in (cursor, top].
+
+Every read walks an index on `change` newest first and examines at most `SCAN_CAP` change rows per
+stream, so a member whose cursor is far behind (a new member at cursor 0) costs the same as one
+that woke a minute ago; what lies beyond the cap is reported as "more", never scanned.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from peewee import SQL, Value
+
+from fleetctl.models.core import Change, Fleet, Member
+from fleetctl.services.visibility import tagged_with_any
+
+SCAN_CAP = 500
+ITEM_LIMIT = 25
+
+
+@dataclass
+class Span:
+    """The member being woken and the half-open range (cursor, top] of change sequence numbers."""
+
+    member: Member
+    cursor: int
+    top: int
+    _floors: dict = field(default_factory=dict)
+
+    def floor(self, key: str, *where) -> tuple[int, bool]:
+        """Lowest seq to examine for one stream, and whether older changes were left unscanned."""
+        if key not in self._floors:
+            beyond = (Change.select(Change.seq)
+                      .where(*where, Change.seq > self.cursor, Change.seq <= self.top)
+                      .order_by(Change.seq.desc()).offset(SCAN_CAP).limit(1).scalar())
+            self._floors[key] = (beyond + 1, True) if beyond is not None else (self.cursor + 1, False)
+        return self._floors[key]
+
+
+@dataclass
+class Section:
+    """One section of a wake: the items shown, how many matched, and whether more may exist."""
+
+    key: str
+    items: list[dict] = field(default_factory=list)
+    total: int = 0
+    more: bool = False
+
+    @property
+    def left_out(self) -> int:
+        return self.total - len(self.items)
+
+
+@dataclass
+class Hits:
+    """Changed items of one section, newest first, one entry per item (its newest event)."""
+
+    order: list[int] = field(default_factory=list)
+    events: dict[int, str] = field(default_factory=dict)
+    counts: dict[int, int] = field(default_factory=dict)
+    truncated: bool = False
+
+    def add(self, ref_id: int, event: str) -> None:
+        if ref_id not in self.events:
+            self.order.append(ref_id)
+            self.events[ref_id] = event
+        self.counts[ref_id] = self.counts.get(ref_id, 0) + 1
+
+    @property
+    def shown(self) -> list[int]:
+        return self.order[:ITEM_LIMIT]
+
+    def section(self, key: str, render) -> Section:
+        """The section with the first `ITEM_LIMIT` items rendered by `render(ids) -> {id: item}`."""
+        rendered = render(self.shown) if self.order else {}
+        items = [rendered[i] for i in self.shown if i in rendered]
+        return Section(key, items, len(self.order) - (len(self.shown) - len(items)), self.truncated)
+
+
+def targeted(span: Span, kind: str) -> tuple:
+    """Stream of changes of `kind` addressed to the member (index member, seq)."""
+    return (f"member:{kind}", Change.member == span.member.id, Change.kind == kind)
+
+
+def broadcast(kind: str, fleet_id: int | None = None) -> tuple:
+    """Stream of changes of `kind` for everyone who can see the item (index kind, seq or fleet, kind, seq)."""
+    where = (Change.kind == kind, Change.member.is_null())
+    if fleet_id is not None:
+        return (f"fleet:{fleet_id}:{kind}", Change.fleet == fleet_id, *where)
+    return (f"all:{kind}", *where)
+
+
+def collect(span: Span, model, parts: list[tuple]) -> Hits:
+    """Changed items of `model`, newest first, from parts `(stream, events, *conditions)`: the
+    changes in the span's window of that stream with one of `events` whose item meets `conditions`."""
+    hits = Hits()
+    rows = []
+    for (key, *where), events, *conditions in parts:
+        low, truncated = span.floor(key, *where)
+        hits.truncated |= truncated
+        query = (Change.select(Change.seq, Change.ref_id, Change.event)
+                 .join(model, on=(model.id == Change.ref_id))
+                 .where(*where, Change.event.in_(events), Change.seq >= low, Change.seq <= span.top, *conditions))
+        rows.extend(query.tuples())
+    for _seq, ref_id, event in sorted(rows, reverse=True):
+        hits.add(ref_id, event)
+    return hits
+
+
+def relevant(model, kind: str, domains: list[str]):
+    """SQL condition: items with no domain or sharing one of `domains` (no domains = everything).
+
+    `visibility.relevant_clause` compares the JSON field with a Python list, which peewee renders
+    as `= ()`: invalid SQL. This spells the empty list as the stored JSON text instead.
+    """
+    if not domains:
+        return SQL("1 = 1")
+    return (model.domains == Value("[]", converter=False)) | model.id.in_(tagged_with_any(kind, domains))
+
+
+def addresses(member_ids) -> dict[int, str]:
+    """`fleet/name` of each member id, in one query."""
+    ids = [i for i in set(member_ids) if i is not None]
+    if not ids:
+        return {}
+    rows = (Member.select(Member.id, Member.name, Fleet.name.alias("fleet_name")).join(Fleet)
+            .where(Member.id.in_(ids)).tuples())
+    return {mid: f"{fleet}/{name}" for mid, name, fleet in rows}
