@@ -1,0 +1,184 @@
+"""Research: findings with a confidence, linked to tasks, passed through human review.
+
+A piece of research belongs to its author's fleet. It is visible under the usual rule (its fleet;
+cross-fleet members sharing a domain when cross-fleet) and to everyone who can see its linked
+task, so a member of another fleet can answer a cross-fleet task with research its owners read.
+Reviews and revisions live in `research_reviews`.
+"""
+
+from __future__ import annotations
+
+import math
+
+from fleetctl import db
+from fleetctl.errors import Forbidden, Invalid, NotFound
+from fleetctl.models.base import iso
+from fleetctl.models.core import Fleet, Member
+from fleetctl.models.research import STATES, Research, ResearchReview, ResearchReviewer
+from fleetctl.models.tasks import Task
+from fleetctl.services import changes, members, paging, policy, tasks, validate
+from fleetctl.services import visibility as access
+
+KIND = "research"
+MAX_SOURCES = 100
+
+
+def visible(member: Member):
+    """SQL condition: research `member` may see (its own rule, or through the linked task)."""
+    seen_tasks = Task.select(Task.id).where(tasks.visible(member))
+    return access.visible_clause(Research, KIND, member) | Research.task.in_(seen_tasks)
+
+
+def can_see(member: Member, item: Research) -> bool:
+    """The rule of `visible` for one (possibly unsaved) piece of research."""
+    if access.can_see(member, item):
+        return True
+    return item.task_id is not None and Task.select().where(Task.id == item.task_id, tasks.visible(member)).exists()
+
+
+def get_visible(member: Member, research_id: int) -> Research:
+    """One piece of research the member may see, else 404 exactly as if it did not exist."""
+    item = Research.get_or_none(Research.id == research_id)
+    if item is None or not can_see(member, item):
+        raise NotFound(f"research {research_id} not found")
+    return item
+
+
+def confidence(value) -> float:
+    """A confidence from 0.0 to 1.0 (a finite number, not a boolean)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+            or not 0.0 <= value <= 1.0:
+        raise Invalid(f"confidence must be a number from 0.0 to 1.0, not {value!r}")
+    return float(value)
+
+
+def sources(values: list[str] | None) -> list[str]:
+    """Source references (URLs, paths, citations): non-empty strings, deduplicated, order kept."""
+    out: list[str] = []
+    for value in values or []:
+        text = validate.text(value, "a source", max_len=1000)
+        if text not in out:
+            out.append(text)
+    if len(out) > MAX_SOURCES:
+        raise Invalid(f"too many sources ({len(out)}); at most {MAX_SOURCES}")
+    return out
+
+
+def clean(fields: dict) -> dict:
+    """Validate the content fields present in `fields` (title, question, body, confidence, ...)."""
+    checks = {
+        "title": lambda v: validate.text(v, "title", max_len=300),
+        "question": lambda v: validate.text(v, "question", required=False, max_len=2000),
+        "body": lambda v: validate.text(v, "body", required=False),
+        "confidence": confidence,
+        "sources": sources,
+        "domains": validate.domains,
+        "visibility": validate.visibility,
+    }
+    return {key: checks[key](value) for key, value in fields.items() if key in checks and value is not None}
+
+
+def resolve_reviewers(author: Member, item: Research, addresses: list[str] | None) -> list[Member]:
+    """Members the author may ask: its own fleet, or other fleets under the cross-fleet policy when
+    they can see the research. The author cannot review its own work."""
+    found: list[Member] = []
+    for address in addresses or []:
+        member = members.resolve(author, address)
+        if member.id == author.id:
+            raise Invalid("you cannot ask yourself to review your own research")
+        policy.check_delivery(author, member, item.domains, "review request")
+        if not can_see(member, item):
+            raise Forbidden(f"{member.address} could not see this research; publish it with --cross-fleet "
+                            f"and a domain it has, or link a task it can see (rule: visibility)")
+        if member.id not in {m.id for m in found}:
+            found.append(member)
+    return found
+
+
+def request_reviews(item: Research, reviewers: list[Member]) -> None:
+    """Ask each reviewer (inside the write transaction): a row and a `review_requested` change each."""
+    known = {row.member_id for row in ResearchReviewer.select().where(ResearchReviewer.research == item.id)}
+    new = [{"research": item.id, "member": m.id} for m in reviewers if m.id not in known]
+    if new:
+        ResearchReviewer.insert_many(new).execute()
+    for member in reviewers:
+        changes.record(KIND, item.id, item.fleet_id, member.id, "review_requested")
+
+
+def publish(caller: Member, title: str, confidence: float, question: str | None = None, body: str | None = None,
+            task: int | None = None, sources: list[str] | None = None, reviewers: list[str] | None = None,
+            domains: list[str] | None = None, visibility: str | None = None) -> dict:
+    """Publish research: in_review when reviewers are named, else draft."""
+    fields = clean({"title": title, "confidence": confidence, "question": question, "body": body,
+                    "sources": sources, "domains": domains or [], "visibility": visibility or "fleet"})
+    if "title" not in fields or "confidence" not in fields:
+        raise Invalid("title and confidence are required")
+    if task is not None:
+        task = tasks.get_task(caller, task).id
+    item = Research(fleet=caller.fleet_id, author=caller.id, task=task, **fields)
+    asked = resolve_reviewers(caller, item, reviewers)
+    item.state = "in_review" if asked else "draft"
+    with db.write():
+        item.save(force_insert=True)
+        access.set_domains(KIND, item.id, item.domains)
+        request_reviews(item, asked)
+    return to_dict(item)
+
+
+def _addresses(member_ids: set[int]) -> dict[int, str]:
+    if not member_ids:
+        return {}
+    rows = (Member.select(Member.id, Member.name, Fleet.name.alias("fleet_name")).join(Fleet)
+            .where(Member.id.in_(list(member_ids))).dicts())
+    return {r["id"]: f"{r['fleet_name']}/{r['name']}" for r in rows}
+
+
+def render(items: list[Research]) -> list[dict]:
+    """Research as JSON objects with reviewers and reviews, in four queries whatever the count."""
+    if not items:
+        return []
+    ids = [r.id for r in items]
+    asked: dict[int, list[int]] = {i: [] for i in ids}
+    for row in ResearchReviewer.select().where(ResearchReviewer.research.in_(ids)).order_by(ResearchReviewer.id):
+        asked[row.research_id].append(row.member_id)
+    reviews: dict[int, list[ResearchReview]] = {i: [] for i in ids}
+    for row in ResearchReview.select().where(ResearchReview.research.in_(ids)).order_by(ResearchReview.id):
+        reviews[row.research_id].append(row)
+    people = {r.author_id for r in items} | {m for ms in asked.values() for m in ms} | {
+        v.reviewer_id for vs in reviews.values() for v in vs}
+    names = _addresses(people)
+    fleets = {f.id: f.name for f in Fleet.select(Fleet.id, Fleet.name).where(Fleet.id.in_({r.fleet_id for r in items}))}
+    return [{
+        "id": r.id, "title": r.title, "question": r.question, "body": r.body, "confidence": r.confidence,
+        "sources": r.sources, "task": r.task_id, "domains": r.domains, "visibility": r.visibility,
+        "fleet": fleets[r.fleet_id], "author": names[r.author_id], "reviewers": [names[m] for m in asked[r.id]],
+        "state": r.state, "revision": r.revision,
+        "reviews": [{"reviewer": names[v.reviewer_id], "verdict": v.verdict, "comment": v.comment,
+                     "at": iso(v.created_at), "revision": v.revision} for v in reviews[r.id]],
+        "created_at": iso(r.created_at), "updated_at": iso(r.updated_at),
+    } for r in items]
+
+
+def to_dict(item: Research) -> dict:
+    """One piece of research as JSON."""
+    return render([item])[0]
+
+
+def show(caller: Member, research_id: int) -> dict:
+    """One piece of research the caller may see."""
+    return to_dict(get_visible(caller, research_id))
+
+
+def list_research(caller: Member, state: str | None = None, task: int | None = None, limit: int | None = None,
+                  after: int | None = None) -> dict:
+    """Research the caller may see, newest first, optionally in one state or linked to one task."""
+    query = Research.select().where(visible(caller))
+    if state is not None:
+        if state not in STATES:
+            raise Invalid(f"invalid state {state!r}: use one of {', '.join(STATES)}")
+        query = query.where(Research.state == state)
+    if task is not None:
+        query = query.where(Research.task == task)
+    page = paging.page(query, Research.id, limit, after, lambda r: r)
+    page["items"] = render(page["items"])
+    return page
