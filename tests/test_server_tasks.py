@@ -77,6 +77,7 @@ def test_only_a_human_waives_review_on_high_stakes(team):
     ({"title": "x", "state": "done"}, "unknown field"),
     ({"title": "x", "version": 7}, "unknown field"),
     ({"title": "x", "assign": "dev", "route": True}, "not both"),
+    ({"title": "x", "assign": ""}, "member is addressed"),
     ({"title": "x", "depends_on": ["1"]}, "integer"),
     ({"title": "x", "domains": ["Not A Tag"]}, "domain"),
     ({"title": "x" * 301}, "longer than 300"),
@@ -370,3 +371,13 @@ def test_openapi_documents_task_routes(server):
     assert {"/v1/tasks", "/v1/tasks/ready", "/v1/tasks/{id}", "/v1/tasks/{id}/actions"} <= set(paths)
     schema = paths["/v1/tasks/{id}/actions"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     assert "request-changes" in schema["properties"]["action"]["enum"]
+
+
+def test_show_lists_research_linked_to_the_task(team):
+    fleet, dev, rev, _ = team
+    task = create(dev, "Investigate", domains=["infra"])
+    other = create(dev, "Unrelated")
+    research = dev.http("POST", "/v1/research", {"title": "Findings", "confidence": 0.7, "task": task["id"]})
+    assert research.status == 201, research.body
+    assert rev.client.get(f"/v1/tasks/{task['id']}")["research"] == [research.body["id"]]
+    assert rev.client.get(f"/v1/tasks/{other['id']}")["research"] == []

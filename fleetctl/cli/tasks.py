@@ -87,7 +87,8 @@ def list_tasks(
 
 @task_app.command("ready")
 def ready(ctx: typer.Context, limit: LimitOpt = None, after: AfterOpt = None) -> None:
-    """Open tasks you could claim and tasks assigned to you, whose dependencies are all done."""
+    """Open tasks you could claim and tasks assigned to you (assigned or accepted), whose dependencies are
+    all done; oldest first."""
     data = client(ctx).get("/v1/tasks/ready", limit=limit, after=after)
     output.emit(ctx, data, lambda d: _table(d, "Nothing ready for you."))
 

@@ -124,7 +124,7 @@ def create(caller: Member, title: str, body: str | None = None, domains: list[st
     if review == "none" and priority in HIGH_STAKES and not caller.is_human:
         raise Forbidden(f"only a reviewer or owner can waive review on a {priority}-priority task")
     vis = validate.visibility(visibility)
-    if assign and route:
+    if assign is not None and route:
         raise Invalid("give assign or route, not both")
     deps = _dependencies(caller, depends_on)
     with db.write():
@@ -134,7 +134,7 @@ def create(caller: Member, title: str, body: str | None = None, domains: list[st
         if deps:
             TaskDependency.insert_many([{"task": task.id, "depends_on": d} for d in deps]).execute()
         add_history(task, caller, "create", None)
-        if assign:
+        if assign is not None:
             task_actions.apply(caller, task, "assign", member=assign)
         elif route:
             task_actions.apply(caller, task, "route")
