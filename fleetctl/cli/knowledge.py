@@ -1,7 +1,142 @@
-"""CLI of knowledge (being built)."""
+"""The knowledge feed: publish, list, show (with its supersession chain), search, pin, unpin, retire."""
+
+from __future__ import annotations
+
+from typing import Annotated
 
 import typer
 
+from fleetctl.cli import output
+from fleetctl.cli.app import FleetTyper, client
+from fleetctl.cli.inputs import AfterOpt, BodyFileOpt, BodyOpt, CrossFleetOpt, DomainOpt, LimitOpt, read_body
+from fleetctl.errors import Invalid
+
+knowledge_app = FleetTyper(help="The knowledge feed: tips, gotchas, breaking changes and fixes.")
+
+MAX_BODY_BYTES = 1024 * 1024
+IdArg = Annotated[int, typer.Argument(help="Entry id.", min=1)]
+KindOpt = Annotated[str | None, typer.Option("--kind", "-k", help="Only entries of this kind: tip, gotcha, "
+                                                                  "breaking or fix.")]
+AllOpt = Annotated[bool, typer.Option("--all", help="Include superseded, expired and retired entries (history).")]
+COLUMNS = [("ID", "id"), ("KIND", "kind"), ("PIN", lambda e: "*" if e["pinned"] else ""), ("TITLE", "title"),
+           ("DOMAINS", "domains"), ("AUTHOR", "author"), ("AGE", lambda e: output.relative(e["created_at"]))]
+HISTORY_COLUMNS = [*COLUMNS, ("STATE", "state")]
+SHOW_KEYS = ["id", "kind", "title", "state", "pinned", "domains", "visibility", "author", "created_at",
+             "expires_at", "supersedes", "superseded_by"]
+
+
+def _entries(ctx: typer.Context, data: dict, history: bool = False, empty: str = "No knowledge entries.") -> None:
+    def human(d: dict) -> None:
+        output.table(d["items"], HISTORY_COLUMNS if history else COLUMNS, empty=empty,
+                     styled_columns=("KIND", "STATE"))
+        if d["next"] is not None:
+            print(f"More: --after {d['next']}")
+
+    output.emit(ctx, data, human)
+
+
+@knowledge_app.command("publish")
+def publish(
+    ctx: typer.Context,
+    kind: Annotated[str, typer.Option("--kind", "-k", help="tip, gotcha, breaking or fix.")],
+    title: Annotated[str, typer.Option("--title", "-t", help="One-line title.")],
+    body: BodyOpt = None,
+    body_file: BodyFileOpt = None,
+    domain: Annotated[list[str] | None, typer.Option(
+        "--domain", "-d", help="Domain tag (repeatable); with --supersedes, defaults to the old entry's.")] = None,
+    supersedes: Annotated[int | None, typer.Option("--supersedes", min=1,
+                                                   help="Id of an entry of your fleet this one replaces.")] = None,
+    expires_in: Annotated[str | None, typer.Option("--expires-in", help="Expire after a duration: 90s, 30m, 3h, "
+                                                                        "7d, 2w.")] = None,
+    expires_at: Annotated[str | None, typer.Option("--expires-at", help="Expire at an ISO 8601 time "
+                                                                        "(UTC unless it has an offset).")] = None,
+    pin: Annotated[bool, typer.Option("--pin", help="Pin it: first in the feed and in every wake prompt.")] = False,
+    cross_fleet: CrossFleetOpt = False,
+) -> None:
+    """Publish an entry to your fleet's feed (or replace one with --supersedes)."""
+    text = read_body(body, body_file)
+    if text is not None and len(text.encode("utf-8", "surrogatepass")) > MAX_BODY_BYTES:
+        raise Invalid(f"body is {len(text.encode('utf-8', 'surrogatepass'))} bytes; at most 1 MiB")
+    if expires_in is not None and expires_at is not None:
+        raise Invalid("give --expires-in or --expires-at, not both")
+    payload: dict = {"kind": kind, "title": title, "body": text or "", "pinned": pin,
+                     "visibility": "cross-fleet" if cross_fleet else "fleet"}
+    optional = {"domains": domain, "supersedes": supersedes, "expires_in": expires_in, "expires_at": expires_at}
+    payload.update({k: v for k, v in optional.items() if v is not None})
+    data = client(ctx).post("/v1/knowledge", payload)
+    output.emit(ctx, data, lambda e: print(f"Published #{e['id']} ({e['kind']}): {e['title']}"
+                                           + (f" (supersedes #{e['supersedes']})" if e["supersedes"] else "")))
+
+
+@knowledge_app.command("list")
+def list_entries(
+    ctx: typer.Context,
+    domain: DomainOpt = None,
+    kind: KindOpt = None,
+    all_: AllOpt = False,
+    limit: LimitOpt = None,
+    after: AfterOpt = None,
+) -> None:
+    """Your feed: current entries in your domains (or --domain), pinned first, then newest."""
+    data = client(ctx).get("/v1/knowledge", domain=domain or [], kind=kind, all=all_ or None, limit=limit,
+                           after=after)
+    _entries(ctx, data, history=all_)
+
+
+@knowledge_app.command("search")
+def search(
+    ctx: typer.Context,
+    query: Annotated[list[str], typer.Argument(help="Words to find in titles and bodies (all must match).")],
+    all_: AllOpt = False,
+    limit: LimitOpt = None,
+    after: AfterOpt = None,
+) -> None:
+    """Full-text search over the titles and bodies of entries you can see, best match first."""
+    data = client(ctx).get("/v1/knowledge/search", q=" ".join(query), all=all_ or None, limit=limit, after=after)
+    _entries(ctx, data, history=all_, empty="No matching entries.")
+
+
+def _show_human(ctx: typer.Context, entry: dict) -> None:
+    output.fields(entry, SHOW_KEYS, markdown_key="body")
+    if entry["supersedes"] is None and entry["superseded_by"] is None:
+        return
+    chain = client(ctx).get(f"/v1/knowledge/{entry['id']}/chain")["items"]
+    print("\nChain (oldest first):")
+    for link in chain:
+        marker = "->" if link["id"] == entry["id"] else "  "
+        print(f"{marker} #{link['id']} [{link['state']}] {link['kind']}: {link['title']} "
+              f"({link['author']}, {output.relative(link['created_at'])})")
+
+
+@knowledge_app.command("show")
+def show(ctx: typer.Context, entry_id: IdArg) -> None:
+    """Show one entry, its body, and the chain of entries it supersedes or that supersede it."""
+    output.emit(ctx, client(ctx).get(f"/v1/knowledge/{entry_id}"), lambda e: _show_human(ctx, e))
+
+
+def _action(ctx: typer.Context, entry_id: int, action: str, verb: str) -> None:
+    data = client(ctx).post(f"/v1/knowledge/{entry_id}/{action}")
+    output.emit(ctx, data, lambda e: print(f"{verb} #{e['id']}: {e['title']}"))
+
+
+@knowledge_app.command("pin")
+def pin(ctx: typer.Context, entry_id: IdArg) -> None:
+    """Pin an entry of your fleet: first in the feed and in every wake prompt (any member)."""
+    _action(ctx, entry_id, "pin", "Pinned")
+
+
+@knowledge_app.command("unpin")
+def unpin(ctx: typer.Context, entry_id: IdArg) -> None:
+    """Unpin an entry (its author or an owner)."""
+    _action(ctx, entry_id, "unpin", "Unpinned")
+
+
+@knowledge_app.command("retire")
+def retire(ctx: typer.Context, entry_id: IdArg) -> None:
+    """Take an entry out of the feed for good; it stays in --all history (its author or an owner)."""
+    _action(ctx, entry_id, "retire", "Retired")
+
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the root app."""
+    """Add `fleetctl knowledge` to the root app."""
+    app.add_typer(knowledge_app, name="knowledge")

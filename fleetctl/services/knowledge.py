@@ -1,0 +1,227 @@
+"""The knowledge feed's entries: publish (and supersede), show, the chain, pin, unpin, retire."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from fleetctl import db
+from fleetctl.errors import Conflict, Forbidden, Invalid, NotFound
+from fleetctl.models.base import iso, utcnow
+from fleetctl.models.core import Fleet, Member
+from fleetctl.models.knowledge import KINDS, Knowledge
+from fleetctl.services import changes, validate
+from fleetctl.services import visibility as vis
+
+KIND = "knowledge"
+MAX_BODY_BYTES = 1024 * 1024
+MAX_TITLE = 300
+MAX_EXPIRY = dt.timedelta(days=36500)
+MAX_CHAIN = 100
+DURATION = re.compile(r"^\s*(\d{1,9})\s*([smhdw])\s*$")
+UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def state_of(entry: Knowledge, now: dt.datetime | None = None) -> str:
+    """The entry's state; expiry is evaluated now, whatever the stored state says."""
+    if entry.state == "current" and entry.expires_at is not None and entry.expires_at <= (now or utcnow()):
+        return "expired"
+    return entry.state
+
+
+def to_dict(entry: Knowledge) -> dict:
+    """The entry as JSON (DESIGN §2 field names)."""
+    return {"id": entry.id, "kind": entry.kind, "title": entry.title, "body": entry.body,
+            "domains": entry.domains, "visibility": entry.visibility, "author": entry.author.address,
+            "created_at": iso(entry.created_at), "expires_at": iso(entry.expires_at),
+            "pinned": entry.pinned, "supersedes": entry.supersedes, "superseded_by": entry.superseded_by,
+            "state": state_of(entry)}
+
+
+def select():
+    """Entries with their author and the author's fleet loaded (one query, no lazy loads)."""
+    return (Knowledge.select(Knowledge, Member, Fleet)
+            .join(Member, on=(Knowledge.author == Member.id))
+            .join(Fleet, on=(Member.fleet == Fleet.id)))
+
+
+def get(caller: Member, entry_id: int) -> Knowledge:
+    """One entry the caller may see, else 404 exactly as if it did not exist."""
+    entry = select().where(Knowledge.id == entry_id).first() if 0 < entry_id < 2**62 else None
+    if entry is None or not vis.can_see(caller, entry):
+        raise NotFound(f"knowledge entry {entry_id} not found")
+    return entry
+
+
+def parse_duration(text: str) -> dt.timedelta:
+    """'90s', '30m', '3h', '7d', '2w' as a timedelta; anything else is a 422."""
+    match = DURATION.match(text) if isinstance(text, str) else None
+    if not match:
+        raise Invalid(f"invalid duration {text!r}: use a number and a unit, such as 90s, 30m, 3h, 7d or 2w")
+    delta = dt.timedelta(seconds=int(match.group(1)) * UNITS[match.group(2)])
+    if not delta:
+        raise Invalid(f"invalid duration {text!r}: it must be longer than zero")
+    return delta
+
+
+def parse_time(text: str) -> dt.datetime:
+    """An ISO 8601 time as naive UTC (a time without an offset is taken as UTC)."""
+    try:
+        moment = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+    except (ValueError, AttributeError) as exc:
+        raise Invalid(f"invalid time {text!r}: use ISO 8601, such as 2030-01-31T12:00:00Z") from exc
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
+    return moment
+
+
+def expiry(expires_at: str | None, expires_in: str | None, now: dt.datetime) -> dt.datetime | None:
+    """When a new entry expires, from `expires_at` (ISO) or `expires_in` (duration); must be in the future."""
+    if expires_at is not None and expires_in is not None:
+        raise Invalid("give expires_at or expires_in, not both")
+    if expires_in is not None:
+        delta = parse_duration(expires_in)
+        if delta > MAX_EXPIRY:
+            raise Invalid(f"expiry {expires_in!r} is too far away; at most 100 years")
+        return now + delta
+    if expires_at is None:
+        return None
+    moment = parse_time(expires_at)
+    if moment <= now:
+        raise Invalid(f"expiry {expires_at} is in the past")
+    if moment - now > MAX_EXPIRY:
+        raise Invalid(f"expiry {expires_at} is too far away; at most 100 years from now")
+    return moment
+
+
+def _title(title: str) -> str:
+    title = validate.text(title, "title", max_len=MAX_TITLE)
+    if "\n" in title or "\r" in title:
+        raise Invalid("title must be one line")
+    return title
+
+
+def _body(body: str | None) -> str:
+    body = validate.text(body, "body", required=False, max_len=MAX_BODY_BYTES)
+    size = len(body.encode("utf-8", "surrogatepass"))
+    if size > MAX_BODY_BYTES:
+        raise Invalid(f"body is {size} bytes; at most 1 MiB ({MAX_BODY_BYTES} bytes)")
+    return body
+
+
+def _kind(kind: str) -> str:
+    if kind not in KINDS:
+        raise Invalid(f"invalid kind {kind!r}: use one of {', '.join(KINDS)}")
+    return kind
+
+
+def _superseded(caller: Member, old_id: int) -> Knowledge:
+    old = get(caller, old_id)
+    if old.fleet_id != caller.fleet_id:
+        raise Forbidden(f"knowledge entry {old_id} belongs to fleet {old.author.fleet.name!r}; "
+                        "only its own fleet can supersede it")
+    _require_replaceable(old)
+    return old
+
+
+def _require_replaceable(old: Knowledge) -> None:
+    if old.state == "superseded":
+        raise Conflict(f"knowledge entry {old.id} is already superseded by {old.superseded_by}")
+    if old.state == "retired":
+        raise Conflict(f"knowledge entry {old.id} is retired")
+
+
+def sweep_expired(now: dt.datetime) -> None:
+    """Store `expired` on entries whose time has passed, so the feed's index walks skip them."""
+    (Knowledge.update(state="expired")
+     .where(Knowledge.state == "current", Knowledge.expires_at <= now).execute())
+
+
+def publish(caller: Member, kind: str, title: str, body: str | None = None, domains: list[str] | None = None,
+            supersedes: int | None = None, expires_at: str | None = None, expires_in: str | None = None,
+            pinned: bool = False, visibility: str | None = None) -> Knowledge:
+    """Publish an entry; with `supersedes`, it replaces that entry of the caller's own fleet."""
+    now = utcnow()
+    fields = {"kind": _kind(kind), "title": _title(title), "body": _body(body),
+              "domains": validate.domains(domains), "visibility": validate.visibility(visibility),
+              "expires_at": expiry(expires_at, expires_in, now), "pinned": bool(pinned)}
+    if supersedes is not None:
+        old = _superseded(caller, supersedes)
+        if domains is None:  # a replacement reaches the same readers unless told otherwise
+            fields["domains"] = old.domains
+    with db.write():
+        sweep_expired(now)
+        entry = Knowledge.create(fleet=caller.fleet_id, author=caller.id, created_at=now,
+                                 tagged=bool(fields["domains"]), supersedes=supersedes, **fields)
+        vis.set_domains(KIND, entry.id, entry.domains)
+        changes.record(KIND, entry.id, caller.fleet_id, None, "published")
+        if supersedes is not None:
+            # Conditional, so two racing replacements cannot both supersede the same entry.
+            done = (Knowledge.update(state="superseded", superseded_by=entry.id)
+                    .where(Knowledge.id == supersedes, Knowledge.state.in_(("current", "expired")))
+                    .execute())
+            if done != 1:
+                _require_replaceable(Knowledge.get_by_id(supersedes))
+                raise Conflict(f"knowledge entry {supersedes} changed while publishing; try again")
+            changes.record(KIND, supersedes, caller.fleet_id, None, "superseded")
+    return get(caller, entry.id)
+
+
+def chain(caller: Member, entry_id: int) -> list[Knowledge]:
+    """The supersession chain through an entry, oldest first (entries the caller cannot see end it)."""
+    entry = get(caller, entry_id)
+    older, newer = [], []
+    for link, out in (("supersedes", older), ("superseded_by", newer)):
+        cursor = entry
+        while getattr(cursor, link) is not None and len(out) < MAX_CHAIN:
+            try:
+                cursor = get(caller, getattr(cursor, link))
+            except NotFound:
+                break
+            out.append(cursor)
+    return [*reversed(older), entry, *newer]
+
+
+def _own(caller: Member, entry: Knowledge, what: str) -> None:
+    if entry.fleet_id != caller.fleet_id:
+        raise Forbidden(f"only members of fleet {entry.author.fleet.name!r} can {what} its entries")
+
+
+def _author_or_owner(caller: Member, entry: Knowledge, what: str) -> None:
+    _own(caller, entry, what)
+    if entry.author_id != caller.id and caller.role != "owner":
+        raise Forbidden(f"only the author ({entry.author.address}) or an owner can {what} this entry")
+
+
+def pin(caller: Member, entry_id: int) -> Knowledge:
+    """Pin an entry of the caller's fleet (any member of that fleet)."""
+    entry = get(caller, entry_id)
+    _own(caller, entry, "pin")
+    if state_of(entry) != "current":
+        raise Conflict(f"knowledge entry {entry_id} is {state_of(entry)}; only current entries can be pinned")
+    if not entry.pinned:
+        with db.write():
+            Knowledge.update(pinned=True).where(Knowledge.id == entry_id).execute()
+            changes.record(KIND, entry_id, entry.fleet_id, None, "pinned")
+    return get(caller, entry_id)
+
+
+def unpin(caller: Member, entry_id: int) -> Knowledge:
+    """Unpin an entry (its author or an owner of its fleet)."""
+    entry = get(caller, entry_id)
+    _author_or_owner(caller, entry, "unpin")
+    if entry.pinned:
+        with db.write():
+            Knowledge.update(pinned=False).where(Knowledge.id == entry_id).execute()
+    return get(caller, entry_id)
+
+
+def retire(caller: Member, entry_id: int) -> Knowledge:
+    """Take an entry out of the feed for good (its author or an owner of its fleet)."""
+    entry = get(caller, entry_id)
+    _author_or_owner(caller, entry, "retire")
+    _require_replaceable(entry)
+    with db.write():
+        (Knowledge.update(state="retired")
+         .where(Knowledge.id == entry_id, Knowledge.state.in_(("current", "expired"))).execute())
+    return get(caller, entry_id)

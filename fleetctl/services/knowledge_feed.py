@@ -1,0 +1,147 @@
+"""Reading the knowledge feed: the member's list (pinned first, then newest) and full-text search.
+
+The list never scans the table. It runs a few small queries ("legs"), each an index walk in id
+order that stops after one page, and merges them: the caller's own fleet (untagged entries, or
+everything for a member without domains), one leg per domain driven by the `ItemDomain` index
+(own entries plus cross-fleet ones), and the pinned entries. The page cursor is a rank:
+`id` for unpinned entries and `PIN_BASE + id` for pinned ones, so ranks sort like the feed.
+"""
+
+from __future__ import annotations
+
+from peewee import SQL, Expression, NodeList, fn
+
+from fleetctl import db
+from fleetctl.errors import Invalid
+from fleetctl.models.base import utcnow
+from fleetctl.models.core import ItemDomain, Member
+from fleetctl.models.knowledge import STATES, Knowledge, KnowledgeText
+from fleetctl.services import paging, validate
+from fleetctl.services.knowledge import KIND, select, to_dict
+
+PIN_BASE = 2**40
+MAX_QUERY = 500
+
+
+def tagged_with(domains: list[str]):
+    """SQL condition: the entry carries one of `domains` (an index probe per entry, never a scan)."""
+    return fn.EXISTS(ItemDomain.select(SQL("1")).where(
+        ItemDomain.kind == KIND, ItemDomain.item_id == Knowledge.id, ItemDomain.domain.in_(domains)))
+
+
+def _filters(states: tuple[str, ...], kind: str | None, pinned: bool, now) -> list:
+    """Conditions every leg shares: state, pinned flag, kind and (for the live feed) expiry."""
+    conds = [Knowledge.state.in_(states) if len(states) > 1 else Knowledge.state == states[0],
+             Knowledge.pinned == pinned]
+    if kind:
+        conds.append(Knowledge.kind == kind)
+    if states == ("current",):
+        conds.append(Knowledge.expires_at.is_null() | (Knowledge.expires_at > now))
+    return conds
+
+
+def _ids(query, key, below: int | None, want: int) -> list[int]:
+    if below is not None:
+        query = query.where(key < below)
+    return [row[0] for row in query.order_by(key.desc()).limit(want).tuples()]
+
+
+def _pinned_legs(caller: Member, override: list[str] | None, conds: list, below, want) -> list[int]:
+    own = Knowledge.select(Knowledge.id).where(Knowledge.fleet == caller.fleet_id, *conds)
+    if override:
+        own = own.where(tagged_with(override))
+    elif caller.domains:
+        own = own.where((Knowledge.tagged == False) | tagged_with(caller.domains))  # noqa: E712
+    ids = _ids(own, Knowledge.id, below, want)
+    if caller.cross_fleet and caller.domains:
+        cross = Knowledge.select(Knowledge.id).where(
+            Knowledge.visibility == "cross-fleet", *conds, Knowledge.fleet != caller.fleet_id,
+            tagged_with(caller.domains))
+        if override:
+            cross = cross.where(tagged_with(override))
+        ids += _ids(cross, Knowledge.id, below, want)
+    return ids
+
+
+def _unpinned_legs(caller: Member, override: list[str] | None, conds: list, below, want) -> list[int]:
+    scope = override or caller.domains
+    own = Knowledge.select(Knowledge.id).where(Knowledge.fleet == caller.fleet_id, *conds)
+    if not scope:
+        return _ids(own, Knowledge.id, below, want)
+    ids = [] if override else _ids(own.where(Knowledge.tagged == False), Knowledge.id, below, want)  # noqa: E712
+    for domain in scope:
+        reach = Knowledge.fleet == caller.fleet_id
+        if caller.cross_fleet and caller.domains:
+            cross = Knowledge.visibility == "cross-fleet"
+            reach = reach | (cross if domain in caller.domains else cross & tagged_with(caller.domains))
+        leg = (Knowledge.select(ItemDomain.item_id)
+               .join(ItemDomain, on=(ItemDomain.item_id == Knowledge.id))
+               .where(ItemDomain.kind == KIND, ItemDomain.domain == domain, reach, *conds))
+        ids += _ids(leg, ItemDomain.item_id, below, want)
+    return ids
+
+
+def feed(caller: Member, domain: list[str] | None = None, kind: str | None = None, all: bool = False,
+         limit: int | None = None, after: int | None = None) -> dict:
+    """The entries the caller should read: visible, in its domains (or `domain`), current unless `all`."""
+    want = paging.clamp_limit(limit) + 1
+    override = validate.domains(domain) or None
+    states = STATES if all else ("current",)
+    now = utcnow()
+    ranks: set[int] = set()
+    if after is None or after >= PIN_BASE:
+        below = after - PIN_BASE if after is not None else None
+        legs = _pinned_legs(caller, override, _filters(states, kind, True, now), below, want)
+        ranks.update(PIN_BASE + i for i in legs)
+    if len(ranks) < want:
+        below = after if after is not None and after < PIN_BASE else None
+        ranks.update(_unpinned_legs(caller, override, _filters(states, kind, False, now), below, want))
+    return _page(sorted(ranks, reverse=True), want - 1)
+
+
+def _page(ranks: list[int], limit: int) -> dict:
+    more = len(ranks) > limit
+    ranks = ranks[:limit]
+    rows = {e.id: e for e in select().where(Knowledge.id.in_([r % PIN_BASE for r in ranks]))} if ranks else {}
+    items = [to_dict(rows[r % PIN_BASE]) for r in ranks if r % PIN_BASE in rows]
+    return {"items": items, "next": ranks[-1] if more else None}
+
+
+def visible(caller: Member):
+    """SQL condition: entries the caller may see (the rule of services/visibility.py)."""
+    own = Knowledge.fleet == caller.fleet_id
+    if not caller.cross_fleet or not caller.domains:
+        return own
+    return own | ((Knowledge.visibility == "cross-fleet") & tagged_with(caller.domains))
+
+
+def fts5_query(text: str) -> str:
+    """User text as an FTS5 query: every term quoted, so no input is FTS5 syntax (all terms must match)."""
+    return " ".join('"' + term.replace('"', '""') + '"' for term in text.split())
+
+
+def _match(query, text: str):
+    """`query` narrowed to full-text matches of `text`, best first, on this engine."""
+    if db.engine() == "postgres":
+        document = fn.to_tsvector(SQL("'english'"), NodeList((Knowledge.title, SQL("|| ' ' ||"), Knowledge.body)))
+        terms = fn.websearch_to_tsquery(SQL("'english'"), text)
+        return query.where(NodeList((document, SQL("@@"), terms))).order_by(fn.ts_rank(document, terms).desc(), Knowledge.id.desc())
+    return (query.join_from(Knowledge, KnowledgeText, on=(KnowledgeText.rowid == Knowledge.id))
+            .where(Expression(KnowledgeText.document, "MATCH", fts5_query(text)))
+            .order_by(KnowledgeText.rank, Knowledge.id.desc()))
+
+
+def search(caller: Member, q: str, all: bool = False, limit: int | None = None, after: int | None = None) -> dict:
+    """Entries whose title or body match `q`, best first; `after` is the offset `next` gave."""
+    text = validate.text(q, "query", max_len=MAX_QUERY)
+    if not any(ch.isalnum() for ch in text):
+        raise Invalid("query must contain a word to search for")
+    limit = paging.clamp_limit(limit)
+    states = STATES if all else ("current",)
+    query = _match(select().where(visible(caller), Knowledge.state.in_(states)), text)
+    if not all:
+        query = query.where(Knowledge.expires_at.is_null() | (Knowledge.expires_at > utcnow()))
+    offset = after or 0
+    rows = list(query.offset(offset).limit(limit + 1))
+    more = len(rows) > limit
+    return {"items": [to_dict(e) for e in rows[:limit]], "next": offset + limit if more else None}
