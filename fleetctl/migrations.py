@@ -31,4 +31,5 @@ MIGRATIONS: list[tuple[int, str, Callable]] = [
     (5, "research", create_module_tables("research")),
     (6, "documents", create_module_tables("documents")),
     (7, "wake", create_module_tables("wake")),
+    (8, "ratelimit", create_module_tables("ratelimit")),
 ]

@@ -9,9 +9,17 @@ from flask import Flask
 from fleetctl import config, db
 from fleetctl.services import audit
 from fleetctl.services.ratelimit import SlidingWindow
+from fleetctl.services.ratelimit_shared import SharedWindow
 
 MAX_BODY = 1024 * 1024
 BLUEPRINTS = ("system", "agents", "audit", "knowledge", "tasks", "messages", "research", "documents", "wake")
+
+
+def make_limiter() -> SlidingWindow:
+    """In memory on SQLite (one process); shared through the database on PostgreSQL (many servers)."""
+    if db.engine() == "postgres":
+        return SharedWindow(db.database.obj, 60.0).start()
+    return SlidingWindow(60.0)
 
 
 def create_app(db_url: str | None = None, migrate: bool = True) -> Flask:
@@ -26,7 +34,7 @@ def create_app(db_url: str | None = None, migrate: bool = True) -> Flask:
     url = db_url or config.default_db()
     app.config["DB_URL"] = url
     db.open_database(url, migrate_now=migrate)
-    app.config["LIMITER"] = SlidingWindow(60.0)
+    app.config["LIMITER"] = make_limiter()
     guard.install(app)
     problems.install(app)
     for name in BLUEPRINTS:

@@ -49,6 +49,7 @@ class SlidingWindow:
         with self._lock:
             self._prune(now)
             state, used = self._estimate(key, now)
+            used += self._others(key, state[0], (now % self.window) / self.window)
             if used + 1 > limit:
                 return Verdict(False, limit, 0, reset)
             if count:
@@ -56,9 +57,15 @@ class SlidingWindow:
             return Verdict(True, limit, max(0, int(limit - used - (1 if count else 0))), reset)
 
     def used(self, key: str) -> float:
-        """The weighted count of `key` right now."""
+        """The weighted count of `key` right now (this process's and, if shared, the others')."""
+        now = self.clock()
         with self._lock:
-            return self._estimate(key, self.clock())[1]
+            state, used = self._estimate(key, now)
+            return used + self._others(key, state[0], (now % self.window) / self.window)
+
+    def _others(self, key: str, index: int, elapsed: float) -> float:
+        """Requests other processes counted against `key` (weighted); none for a lone process."""
+        return 0.0
 
     def _prune(self, now: float) -> None:
         index = int(now // self.window)

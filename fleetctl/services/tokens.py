@@ -23,7 +23,19 @@ BASE62 = string.digits + string.ascii_letters
 SECRET_LEN = 32
 CHECK_LEN = 4
 TOKEN_RE = re.compile(rf"^flt_([1-9][0-9]{{0,17}})_([1-9][0-9]{{0,17}})_([0-9A-Za-z]{{{SECRET_LEN + CHECK_LEN}}})$")
-CACHE_TTL = 30.0
+MAX_CACHE_TTL = 30.0
+
+
+def cache_ttl() -> float:
+    """Seconds a verified token stays cached: FLEET_AUTH_CACHE_TTL, capped at 30 (the revocation bound)."""
+    try:
+        value = float(os.environ.get("FLEET_AUTH_CACHE_TTL", MAX_CACHE_TTL))
+    except ValueError:
+        value = MAX_CACHE_TTL
+    return min(MAX_CACHE_TTL, max(0.0, value))
+
+
+CACHE_TTL = cache_ttl()
 AUTH_FAILURES_PER_MINUTE = int(os.environ.get("FLEET_AUTH_FAILURES_PER_MINUTE", "60"))
 
 
@@ -82,8 +94,8 @@ class _Entry:
 class AuthCache:
     """Verified tokens keyed by SHA-256 of the token, for at most CACHE_TTL seconds."""
 
-    def __init__(self, ttl: float = CACHE_TTL) -> None:
-        self.ttl = ttl
+    def __init__(self, ttl: float | None = None) -> None:
+        self.ttl = cache_ttl() if ttl is None else min(MAX_CACHE_TTL, ttl)
         self._entries: dict[str, _Entry] = {}
         self._lock = threading.Lock()
 
