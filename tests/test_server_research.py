@@ -136,7 +136,7 @@ def test_confidence_is_required_and_nan_refused(make_fleet):
     owner = make_fleet("nan").owner
     assert owner.http("POST", "/v1/research", {"title": "x"}).status == 422
     nan = owner.http("POST", "/v1/research", raw=b'{"title": "x", "confidence": NaN}')
-    assert nan.status == 422 and "0.0 to 1.0" in nan.body["detail"]
+    assert nan.status == 422 and "confidence" in nan.body["detail"]
     assert review(owner, 1, "maybe").status == 422
 
 
@@ -202,9 +202,13 @@ def test_outside_research_on_a_cross_fleet_task(make_fleet):
     assert owners.owner.client.get(f"/v1/tasks/{task['id']}")["research"] == [r["id"]]
     assert stranger.http("GET", f"/v1/research/{r['id']}").status == 404
     assert r["id"] not in [x["id"] for x in stranger.client.get("/v1/research")["items"]]
-    # Humans of the task's fleet review only when asked: the owner was not, the lead was.
-    assert review(owners.owner, r["id"], "approve").status == 403
+    # Humans of the task's fleet may review it unasked; its agents only when asked.
+    assert review(teammate, r["id"], "request-changes").status == 403
+    assert review(owners.owner, r["id"], "request-changes", "add the logs").body["state"] == "changes_requested"
+    assert review(stranger, r["id"], "approve").status == 404
+    outsider.client.post(f"/v1/research/{r['id']}/revisions", {"body": "logs attached"})
     assert review(lead, r["id"], "approve").body["state"] == "approved"
+    assert events(r["id"])[-1] == ("reviewed", member_id(outsider))
     # A member who cannot see the task cannot link research to it.
     assert stranger.http("POST", "/v1/research", {"title": "x", "confidence": 0.5, "task": task["id"]}).status == 404
 

@@ -2,7 +2,8 @@
 
 A review is possible only while research is in_review. `approve` and `reject` need a human
 (reviewer or owner); `request-changes` may come from any member asked to review. Humans of the
-research's fleet may review without being asked; nobody reviews their own research. The author
+research's fleet, and of the fleet of the task it answers, may review without being asked; nobody
+reviews their own research. The author
 answers requested changes with a new revision, which goes back to in_review.
 """
 
@@ -13,6 +14,7 @@ from fleetctl.errors import Conflict, Forbidden, Invalid
 from fleetctl.models.base import utcnow
 from fleetctl.models.core import Member
 from fleetctl.models.research import VERDICTS, Research, ResearchReview, ResearchReviewer
+from fleetctl.models.tasks import Task
 from fleetctl.services import changes, research, validate, visibility
 
 FINAL = ("approved", "rejected")
@@ -26,8 +28,16 @@ def _check_reviewer(caller: Member, item: Research, verdict: str) -> None:
         raise Forbidden(f"only a human (reviewer or owner) can {verdict} research; an agent cannot pass a review gate")
     asked = ResearchReviewer.select().where(ResearchReviewer.research == item.id,
                                             ResearchReviewer.member == caller.id).exists()
-    if not asked and not (caller.is_human and caller.fleet_id == item.fleet_id):
+    if not asked and not (caller.is_human and caller.fleet_id in _owning_fleets(item)):
         raise Forbidden(f"you were not asked to review research {item.id}")
+
+
+def _owning_fleets(item: Research) -> set[int]:
+    """The research's fleet and the fleet of the task it answers: their humans may review unasked."""
+    fleets = {item.fleet_id}
+    if item.task_id is not None:
+        fleets.add(Task.select(Task.fleet).where(Task.id == item.task_id).scalar())
+    return fleets
 
 
 def _transition(item: Research, expected: str, **fields) -> None:
