@@ -21,6 +21,7 @@ KIND = "task"
 TITLE_MAX = 300
 MAX_DEPENDENCIES = 100
 HIGH_STAKES = ("high", "urgent")
+MAX_ID = 2**63 - 1  # larger ids cannot exist (and would overflow the PostgreSQL driver)
 
 
 def visible(member: Member):
@@ -100,6 +101,8 @@ def _dependencies(member: Member, ids: list[int] | None) -> list[int]:
     for task_id in ids or []:
         if not isinstance(task_id, int) or isinstance(task_id, bool) or task_id < 1:
             raise Invalid(f"depends_on holds task ids (positive integers), not {task_id!r}")
+        if task_id > MAX_ID:
+            raise NotFound(f"task {task_id} not found")
         if task_id not in out:
             out.append(get_task(member, task_id).id)
     if len(out) > MAX_DEPENDENCIES:
