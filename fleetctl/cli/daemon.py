@@ -1,7 +1,56 @@
-"""CLI of daemon (being built)."""
+"""`fleetctl daemon`: run a command whenever a member's wake has news; ack only when it succeeds."""
+
+from __future__ import annotations
+
+from typing import Annotated
 
 import typer
 
+from fleetctl.cli.app import state
+from fleetctl.errors import FleetError
+
+
+def _targets(ctx: typer.Context, profiles: list[str]) -> list:
+    from fleetctl import config
+    from fleetctl.client import Client
+    from fleetctl.daemon import Target
+
+    if not profiles:
+        settings = state(ctx).settings()
+        return [Target(settings.profile or settings.url, Client(settings.url, settings.token))]
+    stored = config.load_profiles()["profiles"]
+    targets = []
+    for name in dict.fromkeys(profiles):
+        if name not in stored:
+            raise FleetError(f"no profile named {name!r}; run `fleetctl login --profile {name}`")
+        targets.append(Target(name, Client(stored[name].get("url") or config.DEFAULT_URL,
+                                           stored[name].get("token"))))
+    return targets
+
+
+def daemon(
+    ctx: typer.Context,
+    exec_: Annotated[str, typer.Option(
+        "--exec", help="Shell command run on news: the prompt is on stdin and in $FLEET_WAKE_PROMPT "
+                       "and $FLEET_WAKE_FILE; FLEET_URL/FLEET_TOKEN name the woken member.")],
+    profile: Annotated[list[str] | None, typer.Option(
+        "--profile", help="Wake this login profile (repeatable); default: the current credentials.")] = None,
+    interval: Annotated[float, typer.Option("--interval", min=1, help="Seconds between checks.")] = 60,
+    once: Annotated[bool, typer.Option("--once", help="Run one round and exit (for cron and tests).")] = False,
+    max_chars: Annotated[int, typer.Option("--max-chars", min=200, max=100_000,
+                                           help="Prompt budget in characters.")] = 8000,
+) -> None:
+    """Wake agents: for each profile, peek; on news run --exec and ack only if it exits 0.
+
+    Failures back off exponentially (capped at 15 minutes). Ctrl-C stops (exit 130), SIGTERM too (exit 0).
+    With --once the exit code is 0, 1 if a command failed, or the server error's code.
+    """
+    from fleetctl.daemon import Daemon
+
+    code = Daemon(_targets(ctx, profile or []), exec_, interval, max_chars).run(once=once)
+    raise typer.Exit(code)
+
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the root app."""
+    """Add `daemon` to the root app."""
+    app.command("daemon")(daemon)

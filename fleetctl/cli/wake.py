@@ -1,7 +1,91 @@
-"""CLI of wake (being built)."""
+"""The wake prompt: `fleetctl wake [--peek] [--max-chars N] [--hook]` and `wake ack CURSOR`."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
 
 import typer
 
+from fleetctl.cli import output
+from fleetctl.cli.app import FleetTyper, client, json_mode, state, with_json
+from fleetctl.errors import FleetError
+
+HOOK_TIMEOUT = 10.0
+DEFAULT_MAX_CHARS = 8000
+
+wake_app = FleetTyper(
+    help="What changed for you since your last wake, as a prompt for a model (advances your cursor).",
+    no_args_is_help=False, invoke_without_command=True)
+
+MaxCharsOpt = Annotated[int, typer.Option(
+    "--max-chars", min=200, max=1_000_000,
+    help="Keep the prompt within N characters; lower sections are cut first.")]
+
+
+def _fetch(api, peek: bool, max_chars: int) -> dict:
+    if peek:
+        return api.get("/v1/wake", max_chars=max_chars)
+    return api.post("/v1/wake", {"max_chars": max_chars})
+
+
+def _hook(ctx: typer.Context, peek: bool, max_chars: int) -> None:
+    """Session-start hook mode: print the prompt, or one line when the fleet is unavailable; exit 0."""
+    try:
+        from fleetctl.client import Client
+
+        settings = state(ctx).settings()
+        data = _fetch(Client(settings.url, settings.token, timeout=HOOK_TIMEOUT), peek, max_chars)
+    except FleetError as err:
+        print(f"(fleet wake unavailable: {err.detail}; continuing without fleet news)")
+        raise typer.Exit(0) from None
+    except Exception as exc:  # an outage of any kind must never block an agent from starting
+        print(f"(fleet wake unavailable: {type(exc).__name__}: {exc}; continuing without fleet news)")
+        raise typer.Exit(0) from None
+    if json_mode(ctx):
+        output.print_json(data)
+    else:
+        print(data["prompt"])
+    raise typer.Exit(0)
+
+
+@wake_app.callback(invoke_without_command=True)
+@with_json
+def wake(
+    ctx: typer.Context,
+    peek: Annotated[bool, typer.Option("--peek", help="Show the wake without advancing the cursor.")] = False,
+    max_chars: MaxCharsOpt = DEFAULT_MAX_CHARS,
+    hook: Annotated[bool, typer.Option(
+        "--hook", help="Session-start hook mode: always exit 0; one line instead when the fleet is down.")] = False,
+) -> None:
+    """Print what changed for you since your last wake and advance your cursor.
+
+    --json prints {"cursor", "empty", "prompt", "sections"}. With --peek the cursor stays; acknowledge
+    later with `fleetctl wake ack CURSOR`.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    if hook:
+        _hook(ctx, peek, max_chars)
+    data = _fetch(client(ctx), peek, max_chars)
+
+    def human(d: dict) -> None:
+        print(d["prompt"])
+        if peek and not d["empty"]:
+            print(f"(peek: cursor not moved; `fleetctl wake ack {d['cursor']}` acknowledges this wake)",
+                  file=sys.stderr)
+
+    output.emit(ctx, data, human)
+
+
+@wake_app.command("ack")
+def ack(ctx: typer.Context,
+        cursor: Annotated[int, typer.Argument(min=0, help="The cursor a (peeked) wake returned.")]) -> None:
+    """Advance your wake cursor to CURSOR (never backwards)."""
+    data = client(ctx).post("/v1/wake/ack", {"cursor": cursor})
+    output.emit(ctx, data, lambda d: print(f"Wake cursor at {d['cursor']}."))
+
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the root app."""
+    """Add `wake` to the root app."""
+    app.add_typer(wake_app, name="wake")

@@ -61,7 +61,8 @@ def _task(item: dict) -> str:
 
 
 def _research(item: dict) -> str:
-    what = "review requested" if item["event"] == "review_requested" else f"reviewed, now {item['state']}"
+    what = ("review requested" if item["event"] == "review_requested"
+            else f"reviewed ({item['verdict']}), now {item['state']}")
     return (f"#{item['id']} {clip(item['title'])} by {item['author']} "
             f"(confidence {item['confidence']}): {what}")
 

@@ -9,6 +9,7 @@ from fleetctl.models.core import Change, Fleet
 from fleetctl.models.documents import Document
 from fleetctl.models.knowledge import Knowledge
 from fleetctl.models.messages import Delivery, Message
+from fleetctl.models.research import Research, ResearchReview
 from fleetctl.models.tasks import Task
 from fleetctl.services import visibility as vis
 from fleetctl.services.wake_stream import Section, Span, addresses, broadcast, collect, relevant, targeted
@@ -109,24 +110,23 @@ def tasks(span: Span) -> Section:
 
 def research(span: Span) -> Section:
     """4. Research waiting for the member's review, and reviews of its own research."""
-    from fleetctl.models import research as model
-
-    Research = getattr(model, "Research", None)
-    if Research is None:
-        return Section("research")
     pending = (Change.event == "reviewed") | (Research.state == "in_review")
     hits = collect(span, Research, [(targeted(span, "research"), ("review_requested", "reviewed"), pending)])
 
     def render(ids):
         rows = list(Research.select().where(Research.id.in_(ids)))
         names = addresses(r.author_id for r in rows)
+        verdicts = {}
+        for review in ResearchReview.select().where(ResearchReview.research.in_(ids)).order_by(ResearchReview.id):
+            verdicts[review.research_id] = review.verdict
         out = {}
         for r in rows:
             event = hits.events[r.id]
             command = (f"fleetctl research review {r.id} --approve|--request-changes|--reject"
                        if event == "review_requested" else f"fleetctl research show {r.id}")
             out[r.id] = {"id": r.id, "title": r.title, "state": r.state, "author": names.get(r.author_id),
-                         "confidence": r.confidence, "event": event, "command": command}
+                         "confidence": r.confidence, "event": event, "verdict": verdicts.get(r.id),
+                         "command": command}
         return out
 
     return hits.section("research", render)
