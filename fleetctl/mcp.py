@@ -47,7 +47,7 @@ def _p(type_: str, description: str = "", **extra: Any) -> dict:
 DOMAINS = _p("array", "Domain tags, e.g. infra")
 CROSS = _p("boolean", "Visible to cross-fleet members sharing a domain (default: own fleet only)")
 BODY = _p("string", "Markdown")
-AFTER = _p("string", "Paging cursor: the `next` of the previous page")
+AFTER = _p("integer", "Paging cursor: the `next` of the previous page")
 
 
 @dataclass(frozen=True)
@@ -85,11 +85,15 @@ def _wake(c: Client, a: dict) -> str:
 
 
 def _search_knowledge(c: Client, a: dict) -> Any:
-    if a.get("query"):
-        return c.get("/v1/knowledge/search", q=a["query"], kind=a.get("kind"), domain=a.get("domain"),
-                     limit=a.get("limit"), after=a.get("after"))
-    return c.get("/v1/knowledge", kind=a.get("kind"), domain=a.get("domain"), all=a.get("all"),
-                 limit=a.get("limit"), after=a.get("after"))
+    kind, domain = a.get("kind"), a.get("domain")
+    if not a.get("query"):
+        return c.get("/v1/knowledge", kind=kind, domain=domain, all=a.get("all"), limit=a.get("limit"),
+                     after=a.get("after"))
+    data = c.get("/v1/knowledge/search", q=a["query"], all=a.get("all"), limit=a.get("limit"),
+                 after=a.get("after"))
+    # The search route ranks by text only; kind and domain narrow its page here.
+    data["items"] = [e for e in data["items"] if kind in (None, e["kind"]) and domain in (None, *e["domains"])]
+    return data
 
 
 def _publish_knowledge(c: Client, a: dict) -> Any:
@@ -162,7 +166,7 @@ TOOLS = [
     ToolSpec("fleet_search_knowledge", "Full-text search of the knowledge feed; without query, list the current "
              "feed for your domains (pinned first).",
              {"query": _p("string"), "kind": _p("string", enum=KINDS), "domain": _p("string", "Only this domain"),
-              "all": _p("boolean", "Include superseded, expired, retired (list only)"), "limit": LIMIT,
+              "all": _p("boolean", "Include superseded, expired, retired"), "limit": LIMIT,
               "after": AFTER}, (), _search_knowledge),
     ToolSpec("fleet_send_message", "Send a message (store-and-forward) to members: all or none are sent. "
              "Cross-fleet recipients need a shared domain.",

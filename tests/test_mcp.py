@@ -237,16 +237,20 @@ def test_knowledge_publish_and_search(server, make_fleet):
         entry = ok(await session.call_tool("fleet_publish_knowledge", {
             "kind": "gotcha", "title": "Stripe webhooks retry for 3 days", "body": "make handlers *idempotent*",
             "domains": ["payments"], "expires_in": "7d", "pinned": True, "cross_fleet": True}))
-        found = ok(await session.call_tool("fleet_search_knowledge", {"query": "idempotent"}))
+        other = ok(await session.call_tool("fleet_publish_knowledge", {
+            "kind": "tip", "title": "Idempotent retries in the deploy script", "domains": ["payments"]}))
+        found = ok(await session.call_tool("fleet_search_knowledge", {"query": "idempotent", "kind": "gotcha"}))
+        both = ok(await session.call_tool("fleet_search_knowledge", {"query": "idempotent"}))
         feed = ok(await session.call_tool("fleet_search_knowledge", {"kind": "gotcha"}))
         bad = await session.call_tool("fleet_publish_knowledge", {"kind": "tip", "title": "t", "supersedes": 10**9})
-        return entry, found, feed, bad
+        return entry, other, found, both, feed, bad
 
-    entry, found, feed, bad = as_member(a, steps)
+    entry, other, found, both, feed, bad = as_member(a, steps)
     stored = fleet.owner.client.get(f"/v1/knowledge/{entry['id']}")
     assert stored["author"] == a.address and stored["kind"] == "gotcha" and stored["pinned"] is True
     assert stored["visibility"] == "cross-fleet" and stored["expires_at"] and stored["domains"] == ["payments"]
     assert [e["id"] for e in found["items"]] == [entry["id"]]
+    assert {e["id"] for e in both["items"]} == {entry["id"], other["id"]}
     assert [e["id"] for e in feed["items"]] == [entry["id"]]
     assert bad.is_error and text(bad) == "knowledge entry 1000000000 not found"
 
