@@ -3,6 +3,8 @@ cross-fleet members of other fleets that share a domain. Domain tags live in `It
 
 from __future__ import annotations
 
+from peewee import Value
+
 from fleetctl.errors import NotFound
 from fleetctl.models.core import ItemDomain, Member
 
@@ -31,7 +33,8 @@ def relevant_clause(model, kind: str, domains: list[str]):
     """SQL condition: rows with no domain or sharing one of `domains` (no domains = everything)."""
     if not domains:
         return True
-    return (model.domains == []) | model.id.in_(tagged_with_any(kind, domains))
+    untagged = model.domains == Value("[]", converter=False)  # a bare [] would render as an SQL tuple
+    return untagged | model.id.in_(tagged_with_any(kind, domains))
 
 
 def can_see(member: Member, item) -> bool:
