@@ -213,7 +213,7 @@ class Context:
     duration: float
     quick: bool
     report: object
-    profile_dir: Path | None = None
+    pg_url: str | None = None  # the admin URL new PostgreSQL databases are created through
     server_env: dict = field(default_factory=dict)
 
     def server(self, wrapper: list[str] | None = None) -> Server:

@@ -80,4 +80,6 @@ def meta(args) -> dict:
 
     return {"started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "python": platform.python_version(),
             "machine": platform.machine(), "cpus": os.cpu_count(), "quick": args.quick,
-            "duration_s": args.duration, "only": args.only, "postgres": bool(args.db)}
+            "duration_s": args.duration, "only": args.only, "postgres": bool(args.db),
+            # the machine may be shared: a busy one (load above its CPU count) slows every figure
+            "loadavg_at_start": [round(x, 2) for x in os.getloadavg()]}

@@ -11,6 +11,7 @@ concurrent keep-alive clients; prints a table with PASS/FAIL per target and writ
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -19,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench import auth, clistart, harness, report, scale, writes  # noqa: E402
+from bench import auth, clistart, harness, profiling, report, scale, writes  # noqa: E402
 
 # name -> (function, runs once per engine?)
 MEASUREMENTS = {
@@ -28,6 +29,7 @@ MEASUREMENTS = {
     "write": (writes.measure, True),
     "scale": (scale.measure, True),
     "cli": (clistart.measure, False),
+    "profile": (profiling.measure, True),  # only with --profile or --only profile
 }
 
 
@@ -47,7 +49,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.duration is None:
         args.duration = 1.0 if args.quick else 3.0
-    names = [n.strip() for n in args.only.split(",") if n.strip()] or list(MEASUREMENTS)
+    names = [n.strip() for n in args.only.split(",") if n.strip()] or [n for n in MEASUREMENTS if n != "profile"]
+    if args.profile and "profile" not in names:
+        names.append("profile")
     unknown = [n for n in names if n not in MEASUREMENTS]
     if unknown:
         parser.error(f"unknown measurement(s) {', '.join(unknown)}; choose from {', '.join(MEASUREMENTS)}")
@@ -61,7 +65,7 @@ def run_engine(args, rep: report.Report, pg_url: str | None, names: list[str], w
         print(f"[{fresh.engine}] fresh database, bootstrapping the fleet", flush=True)
         setup = harness.bootstrap(fresh.url)
         ctx = harness.Context(fresh.engine, fresh.url, setup, workdir, args.duration, args.quick, rep,
-                              profile_dir=workdir / "profiles" if args.profile else None)
+                              pg_url=pg_url)
         for name in names:
             func, per_engine = MEASUREMENTS[name]
             if per_engine:
@@ -86,12 +90,15 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         harness.cleanup(workdir)
     rep.meta["elapsed_s"] = round(time.time() - started, 1)
+    rep.meta["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
     print()
     print(rep.table())
     args.json.parent.mkdir(parents=True, exist_ok=True)
     rep.write_json(args.json)
     failed = sum(1 for c in rep.checks if c.result == "FAIL")
-    print(f"\n{len(rep.checks)} checks: {failed} failed; {rep.meta['elapsed_s']} s; JSON in {args.json}")
+    print(f"\n{len(rep.checks)} checks: {failed} failed; {rep.meta['elapsed_s']} s; load average "
+          f"{rep.meta['loadavg_at_start'][0]} -> {rep.meta['loadavg_at_end'][0]} on {os.cpu_count()} CPUs; "
+          f"JSON in {args.json}")
     return 0
 
 
