@@ -27,9 +27,9 @@ TICK = 0.2
 
 @dataclass
 class Target:
-    """One member the daemon wakes: a label for the log, its client, and its backoff state."""
+    """One member the daemon wakes: its profile name (if any), its client, and its backoff state."""
 
-    label: str
+    profile: str | None
     client: Client
     failures: int = 0
     next_at: float = 0.0
@@ -74,12 +74,13 @@ class Daemon:
         return delay
 
     def _name(self, target: Target) -> str:
+        """`fleet/name (profile)` for the log; the profile or URL until the server has answered."""
         if target.address is None:
             try:
                 target.address = target.client.get("/v1/whoami")["member"]["address"]
             except (FleetError, KeyError, TypeError):
-                return target.label
-        return target.address if target.address == target.label else f"{target.address} ({target.label})"
+                return target.profile or target.client.url
+        return f"{target.address} (profile {target.profile})" if target.profile else target.address
 
     def wake_one(self, target: Target) -> int:
         """Peek, run the command on news, ack on exit 0; returns 0 or the failure's exit code."""
@@ -87,34 +88,34 @@ class Daemon:
             data = target.client.get("/v1/wake", max_chars=self.max_chars)
         except FleetError as err:
             delay = self.backoff(target)
-            self.say(f"{target.label}: cannot wake: {err.detail}; retry in {delay:.0f}s")
+            self.say(f"{target.profile or target.client.url}: cannot wake: {err.detail}; retry in {delay:.0f}s")
             return int(err.exit_code)
         if data["empty"]:
             target.failures = 0
             target.next_at = time.monotonic() + self.interval
-            self.last = f"{target.label}: nothing new"
+            self.last = f"{self._name(target)}: nothing new"
             if self.verbose_empty:
-                self.say(f"{self._name(target)}: nothing new (cursor {data['cursor']})")
+                self.say(f"{self.last} (cursor {data['cursor']})")
             return 0
         news = sum(len(items) for key, items in data["sections"].items() if key != "pinned")
         who = self._name(target)
         code = self.run_command(target, data)
         if code != 0:
             delay = self.backoff(target)
-            self.say(f"{who}: {news} new (cursor {data['cursor']}); `{self.command}` exited {code}; "
+            self.say(f"{who}: {news} new (cursor {data['cursor']}); command exited {code}; "
                      f"not acked, retry in {delay:.0f}s")
             return int(ExitCode.ERROR)
         try:
             target.client.post("/v1/wake/ack", {"cursor": data["cursor"]})
         except FleetError as err:
             delay = self.backoff(target)
-            self.say(f"{who}: {news} new; `{self.command}` exited 0 but ack failed: {err.detail}; "
+            self.say(f"{who}: {news} new; command exited 0 but the ack failed: {err.detail}; "
                      f"retry in {delay:.0f}s")
             return int(err.exit_code)
         target.failures = 0
         target.next_at = time.monotonic() + self.interval
         self.last = f"{who}: {news} new, acked"
-        self.say(f"{who}: {news} new (cursor {data['cursor']}); `{self.command}` exited 0; acked")
+        self.say(f"{who}: {news} new (cursor {data['cursor']}); command exited 0; acked")
         return 0
 
     def run_command(self, target: Target, data: dict) -> int:
@@ -133,7 +134,7 @@ class Daemon:
                 return subprocess.run(self.command, shell=True, input=prompt.encode("utf-8"), env=env,
                                       check=False).returncode
             except OSError as exc:
-                self.say(f"{target.label}: cannot run `{self.command}`: {exc}")
+                self.say(f"cannot run `{self.command}`: {exc}")
                 return 127
         finally:
             with contextlib.suppress(OSError):

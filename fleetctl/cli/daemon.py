@@ -17,7 +17,7 @@ def _targets(ctx: typer.Context, profiles: list[str]) -> list:
 
     if not profiles:
         settings = state(ctx).settings()
-        return [Target(settings.profile or settings.url, Client(settings.url, settings.token))]
+        return [Target(settings.profile, Client(settings.url, settings.token))]
     stored = config.load_profiles()["profiles"]
     targets = []
     for name in dict.fromkeys(profiles):
