@@ -148,7 +148,6 @@ def _get_document(c: Client, a: dict) -> Any:
     return c.get(_doc_path(a["name"]), version=a.get("version"))
 
 
-ID = _p("integer", minimum=1)
 LIMIT = _p("integer", "Max items (default 50)", minimum=1, maximum=200)
 
 TOOLS = [
@@ -186,12 +185,14 @@ TOOLS = [
               "cross_fleet": CROSS}, ("title",), _create_task),
     ToolSpec("fleet_list_tasks", "List tasks you can see; ready=true lists open or assigned-to-you tasks whose "
              "dependencies are done; with id, show one task with its history.",
-             {"id": ID, "mine": _p("boolean", "Only tasks you created or are assigned"),
+             {"id": _p("integer", "Show this one task with its history", minimum=1),
+              "mine": _p("boolean", "Only tasks you created or are assigned"),
               "state": _p("string", enum=STATES), "domain": _p("string"), "ready": _p("boolean"), "limit": LIMIT,
               "after": AFTER}, (), _list_tasks),
     ToolSpec("fleet_task_action", "Move a task: assign (member), claim, route, accept, reject (reason), start, "
              "submit (note, links), approve (humans only), request-changes (reason), cancel (reason).",
-             {"id": ID, "action": _p("string", enum=ACTIONS), "member": _p("string", "For assign"),
+             {"id": _p("integer", "Task id", minimum=1), "action": _p("string", enum=ACTIONS),
+              "member": _p("string", "For assign"),
               "reason": _p("string"), "note": _p("string"),
               "links": _p("array", "On submit: research:ID or doc:NAME"),
               "version": _p("integer", "Expected task version (refused if it moved)")},
