@@ -273,3 +273,29 @@ def _q(text: str) -> str:
     from urllib.parse import urlencode
 
     return urlencode({"q": text})
+
+
+def test_feed_queries_walk_indexes_never_the_table(make_fleet, server, monkeypatch):
+    if server.engine != "sqlite":
+        pytest.skip("EXPLAIN QUERY PLAN is SQLite's; PostgreSQL plans by statistics")
+    from fleetctl import db
+    from fleetctl.models.core import Fleet, Member
+    from fleetctl.services import knowledge_feed
+
+    fleet = make_fleet("kn")
+    fleet.member("cross", domains=["infra", "ml"], cross_fleet=True)
+    reader = Member.select().join(Fleet).where(Fleet.name == fleet.name, Member.name == "cross").get()
+    plans, real = [], knowledge_feed._ids
+
+    def explain(query, key, below, want):
+        sql, params = query.where(key < 10**9).order_by(key.desc()).limit(want).sql()
+        rows = db.database.execute_sql("EXPLAIN QUERY PLAN " + sql, params).fetchall()
+        plans.append(" | ".join(row[-1] for row in rows))
+        return real(query, key, below, want)
+
+    monkeypatch.setattr(knowledge_feed, "_ids", explain)
+    for options in ({}, {"all": True}, {"domain": ["web"]}, {"kind": "gotcha"}):
+        knowledge_feed.feed(reader, **options)
+    assert len(plans) > 10
+    for plan in plans:
+        assert "SCAN" not in plan and "TEMP B-TREE" not in plan, plan

@@ -9,6 +9,9 @@ everything for a member without domains), one leg per domain driven by the `Item
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+
 from peewee import SQL, Expression, NodeList, fn
 
 from fleetctl import db
@@ -29,13 +32,14 @@ def tagged_with(domains: list[str]):
         ItemDomain.kind == KIND, ItemDomain.item_id == Knowledge.id, ItemDomain.domain.in_(domains)))
 
 
-def _filters(states: tuple[str, ...], kind: str | None, pinned: bool, now) -> list:
-    """Conditions every leg shares: state, pinned flag, kind and (for the live feed) expiry."""
-    conds = [Knowledge.state.in_(states) if len(states) > 1 else Knowledge.state == states[0],
-             Knowledge.pinned == pinned]
+def _filters(kind: str | None, pinned: bool, now, state: str | None) -> list:
+    """Conditions a leg adds: pinned, kind, one state (None: any) and, given `now`, not expired by then."""
+    conds = [Knowledge.pinned == pinned]
     if kind:
         conds.append(Knowledge.kind == kind)
-    if states == ("current",):
+    if state:
+        conds.append(Knowledge.state == state)
+    if now is not None:
         conds.append(Knowledge.expires_at.is_null() | (Knowledge.expires_at > now))
     return conds
 
@@ -63,12 +67,19 @@ def _pinned_legs(caller: Member, override: list[str] | None, conds: list, below,
     return ids
 
 
-def _unpinned_legs(caller: Member, override: list[str] | None, conds: list, below, want) -> list[int]:
+def _unpinned_legs(caller: Member, override: list[str] | None, states: tuple[str, ...], conds: Callable,
+                   below, want) -> list[int]:
+    # Legs on the knowledge indexes take one state each so they walk in id order; legs driven by
+    # a domain's tags walk that domain whatever the state, so history needs no per-state walk.
     scope = override or caller.domains
-    own = Knowledge.select(Knowledge.id).where(Knowledge.fleet == caller.fleet_id, *conds)
-    if not scope:
-        return _ids(own, Knowledge.id, below, want)
-    ids = [] if override else _ids(own.where(Knowledge.tagged == False), Knowledge.id, below, want)  # noqa: E712
+    own = Knowledge.select(Knowledge.id).where(Knowledge.fleet == caller.fleet_id)
+    if scope:
+        own = own.where(Knowledge.tagged == False)  # noqa: E712
+    ids = []
+    if not override:
+        for state in states:
+            ids += _ids(own.where(*conds(state)), Knowledge.id, below, want)
+    domain_conds = conds("current" if states == ("current",) else None)
     for domain in scope:
         reach = Knowledge.fleet == caller.fleet_id
         if caller.cross_fleet and caller.domains:
@@ -76,7 +87,7 @@ def _unpinned_legs(caller: Member, override: list[str] | None, conds: list, belo
             reach = reach | (cross if domain in caller.domains else cross & tagged_with(caller.domains))
         leg = (Knowledge.select(ItemDomain.item_id)
                .join(ItemDomain, on=(ItemDomain.item_id == Knowledge.id))
-               .where(ItemDomain.kind == KIND, ItemDomain.domain == domain, reach, *conds))
+               .where(ItemDomain.kind == KIND, ItemDomain.domain == domain, reach, *domain_conds))
         ids += _ids(leg, ItemDomain.item_id, below, want)
     return ids
 
@@ -87,15 +98,16 @@ def feed(caller: Member, domain: list[str] | None = None, kind: str | None = Non
     want = paging.clamp_limit(limit) + 1
     override = validate.domains(domain) or None
     states = STATES if all else ("current",)
-    now = utcnow()
+    now = None if all else utcnow()
     ranks: set[int] = set()
     if after is None or after >= PIN_BASE:
         below = after - PIN_BASE if after is not None else None
-        legs = _pinned_legs(caller, override, _filters(states, kind, True, now), below, want)
-        ranks.update(PIN_BASE + i for i in legs)
+        for state in states:
+            legs = _pinned_legs(caller, override, _filters(kind, True, now, state), below, want)
+            ranks.update(PIN_BASE + i for i in legs)
     if len(ranks) < want:
         below = after if after is not None and after < PIN_BASE else None
-        ranks.update(_unpinned_legs(caller, override, _filters(states, kind, False, now), below, want))
+        ranks.update(_unpinned_legs(caller, override, states, partial(_filters, kind, False, now), below, want))
     return _page(sorted(ranks, reverse=True), want - 1)
 
 
@@ -125,7 +137,8 @@ def _match(query, text: str):
     if db.engine() == "postgres":
         document = fn.to_tsvector(SQL("'english'"), NodeList((Knowledge.title, SQL("|| ' ' ||"), Knowledge.body)))
         terms = fn.websearch_to_tsquery(SQL("'english'"), text)
-        return query.where(NodeList((document, SQL("@@"), terms))).order_by(fn.ts_rank(document, terms).desc(), Knowledge.id.desc())
+        return (query.where(NodeList((document, SQL("@@"), terms)))
+                .order_by(fn.ts_rank(document, terms).desc(), Knowledge.id.desc()))
     return (query.join_from(Knowledge, KnowledgeText, on=(KnowledgeText.rowid == Knowledge.id))
             .where(Expression(KnowledgeText.document, "MATCH", fts5_query(text)))
             .order_by(KnowledgeText.rank, Knowledge.id.desc()))
