@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from flask import Blueprint, g, jsonify, request
 
-from fleetctl.errors import BadRequest
+from fleetctl.errors import BadRequest, NotFound
 from fleetctl.server.fields import F, parse_body, parse_query
 
 
@@ -25,6 +25,7 @@ class Route:
 
 
 ROUTES: list[Route] = []
+INT64_MAX = 2**63 - 1  # path ids past this cannot exist (and would overflow the database driver)
 
 
 def route(bp: Blueprint, rule: str, method: str = "GET", *, summary: str, action: str | None = None,
@@ -41,6 +42,8 @@ def route(bp: Blueprint, rule: str, method: str = "GET", *, summary: str, action
         def wrapper(**kwargs):
             g.action = action
             g.public = not auth
+            if any(v > INT64_MAX if isinstance(v, int) else "\x00" in v for v in kwargs.values()):
+                raise NotFound("no such item (id out of range or name with a NUL byte)")
             if body is not None:
                 kwargs["body"] = parse_body(json_body(), body)
             if query is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,6 +11,17 @@ from fleetctl.errors import Invalid
 _MISSING = object()
 _TYPES = {"string": str, "integer": int, "number": (int, float), "boolean": bool, "array": list,
           "object": dict}
+
+
+def _clean_text(value: str) -> bool:
+    """No NUL byte and no lone surrogate (JSON "\\ud800" decodes to one; no database can store it)."""
+    if "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 @dataclass
@@ -54,8 +66,12 @@ class F:
         expected = _TYPES[self.type]
         if not isinstance(value, expected) or (self.type != "boolean" and isinstance(value, bool)):
             raise Invalid(f"field {name!r} must be of type {self.type}")
-        if self.type == "string" and "\x00" in value:
-            raise Invalid(f"field {name!r} must not contain NUL bytes")
+        if self.type == "integer" and not -(2**63) <= value < 2**63:
+            raise Invalid(f"field {name!r} is out of the 64-bit integer range")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise Invalid(f"field {name!r} must be a finite number")
+        if self.type == "string" and not _clean_text(value):
+            raise Invalid(f"field {name!r} must be UTF-8 text without NUL bytes")
         if self.max_length is not None and len(value) > self.max_length:
             raise Invalid(f"field {name!r} is longer than {self.max_length} characters")
         if self.enum and value not in self.enum:
@@ -70,8 +86,10 @@ class F:
             for item in value:
                 if not isinstance(item, _TYPES[self.items]) or isinstance(item, bool):
                     raise Invalid(f"items of {name!r} must be of type {self.items}")
-                if isinstance(item, str) and ("\x00" in item or len(item) > 1000):
-                    raise Invalid(f"items of {name!r} must be short strings without NUL bytes")
+                if isinstance(item, int) and not -(2**63) <= item < 2**63:
+                    raise Invalid(f"items of {name!r} are out of the 64-bit integer range")
+                if isinstance(item, str) and (not _clean_text(item) or len(item) > 1000):
+                    raise Invalid(f"items of {name!r} must be short UTF-8 strings without NUL bytes")
         return value
 
     def convert(self, name: str, raw: str) -> Any:
