@@ -100,6 +100,7 @@ def test_concurrent_appends_and_first_puts_lose_nothing(make_fleet):
     writers = [fleet.member(f"w{i}") for i in range(4)]
     created = _race(writers, "log", lambda i: f"entry {i}")
     assert sorted(r.status for r in created) == [200, 200, 200, 201], [r.body for r in created]
+    assert sorted(r.body["version"] for r in created) == [1, 2, 3, 4]  # each put reports the version it wrote
     history = fleet.owner.client.get("/v1/documents/log/versions")["items"]
     assert sorted(v["version"] for v in history) == [1, 2, 3, 4]
     assert {v["author"] for v in history} == {w.address for w in writers}

@@ -112,8 +112,8 @@ def _stale(address: str, base: int, current: int) -> Conflict:
                     current_version=current)
 
 
-def _append(caller: Member, name: str, fields: dict, body: str, message: str, base: int | None) -> int:
-    """Write one new version inside a transaction; returns the document id."""
+def _append(caller: Member, name: str, fields: dict, body: str, message: str, base: int | None) -> tuple[int, int]:
+    """Write one new version inside a transaction; returns (document id, version number written)."""
     address = f"{caller.fleet.name}/{name}"
     doc = Document.get_or_none(Document.fleet == caller.fleet_id, Document.name == name)
     if doc is None:
@@ -136,13 +136,16 @@ def _append(caller: Member, name: str, fields: dict, body: str, message: str, ba
     if "domains" in fields:
         visibility.set_domains(KIND, doc.id, fields["domains"])
     changes.record(KIND, doc.id, caller.fleet_id, None, "version")
-    return doc.id
+    return doc.id, number
 
 
 def put(caller: Member, address: str, body: str, title: str | None = None, base_version: int | None = None,
         message: str | None = None, domains: list[str] | None = None,
         visibility: str | None = None) -> tuple[dict, bool]:
-    """Add a new version (creating the document on first put); returns (document, created)."""
+    """Add a new version (creating the document on first put); returns (document, created).
+
+    The document's `version` is the version this put wrote (`latest_version` may already be later).
+    """
     fleet_name, name = parse_name(caller, address)
     _check_writable(caller, fleet_name, name)
     body = validate.text(body, "body", required=False)
@@ -160,7 +163,7 @@ def put(caller: Member, address: str, body: str, title: str | None = None, base_
     for attempt in (1, 2):
         try:
             with db.write():
-                doc_id = _append(caller, name, fields, body, message, base_version)
+                doc_id, number = _append(caller, name, fields, body, message, base_version)
             break
         except IntegrityError:
             # Two first puts raced on the unique (fleet, name): the loser retries as an append
@@ -168,7 +171,7 @@ def put(caller: Member, address: str, body: str, title: str | None = None, base_
             if attempt == 2:
                 raise Conflict(f"document {fleet_name}/{name} was written concurrently; try again") from None
     doc = _documents().where(Document.id == doc_id).first()
-    return to_dict(doc), doc.version == 1
+    return {**to_dict(doc), "version": number}, number == 1
 
 
 def list_documents(caller: Member, domain: str | None = None, limit: int | None = None,
