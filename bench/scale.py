@@ -79,12 +79,14 @@ def measure(ctx: Context) -> None:
                                 ctx.report, pg_url=ctx.pg_url)
         have: dict = {}
         _grow(setup.fleet, have, SMALL)
+        seed.analyze()
         small_figs = _time_reads(sized, "100", calls)
         if not small_figs:
             ctx.report.skip(ctx.engine, "scale", "no wake or knowledge routes yet")
             return
         t0 = time.perf_counter()
         _grow(setup.fleet, have, large)
+        seed.analyze()
         label = f"{large['knowledge'] // 1000}k"
         ctx.report.add(ctx.engine, f"seed {label}", {**have, "seconds": round(time.perf_counter() - t0, 1)})
         large_figs = _time_reads(sized, label, calls)

@@ -108,3 +108,10 @@ def tasks(fleet: str, count: int) -> None:
                              for i, r in zip(ids, rows, strict=True)])
         _insert(Change, [{"fleet": owner.fleet_id, "kind": "task", "ref_id": i, "member": a.id,
                           "event": "assigned", "created_at": now} for i, a in zip(ids, who, strict=True)])
+
+
+def analyze() -> None:
+    """Refresh PostgreSQL's planner statistics after a bulk load (autovacuum would, a little later;
+    SQLite is left as the server leaves it)."""
+    if db.engine() == "postgres":
+        db.database.execute_sql("ANALYZE")
