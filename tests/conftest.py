@@ -95,7 +95,8 @@ def server(db_url):
     thread.start()
     yield LiveServer(f"http://127.0.0.1:{srv.effective_port}", app, db_url,
                      "postgres" if "://" in db_url else "sqlite")
-    srv.close()
+    srv.task_dispatcher.shutdown(timeout=2)
+    # The serving thread is a daemon: closing its sockets under its select() loop only races it.
     audit.writer.flush()
 
 
