@@ -299,3 +299,21 @@ def test_feed_queries_walk_indexes_never_the_table(make_fleet, server, monkeypat
     assert len(plans) > 10
     for plan in plans:
         assert "SCAN" not in plan and "TEMP B-TREE" not in plan, plan
+
+
+def test_pinned_entries_for_the_wake_prompt(make_fleet):
+    from fleetctl.models.core import Fleet, Member
+    from fleetctl.services import knowledge_feed
+
+    a, b = make_fleet("kna"), make_fleet("knb")
+    infra, pay = tag("infra"), tag("pay")
+    mine = publish(a.owner, title="infra pin", domains=[infra], pinned=True)
+    publish(a.owner, title="payments pin", domains=[pay], pinned=True)
+    general = publish(a.owner, title="general pin", pinned=True)
+    publish(a.owner, title="not pinned", domains=[infra])
+    theirs = publish(b.owner, title="their pin", domains=[infra], pinned=True, visibility="cross-fleet")
+    publish(b.owner, title="their private pin", domains=[infra], pinned=True)
+    a.member("ops", domains=[infra], cross_fleet=True)
+    ops = Member.select().join(Fleet).where(Fleet.name == a.name, Member.name == "ops").get()
+    assert [e["id"] for e in knowledge_feed.pinned(ops)] == [theirs["id"], general["id"], mine["id"]]
+    assert ids(a.member("reader", domains=[infra], cross_fleet=True))[:3] == [theirs["id"], general["id"], mine["id"]]

@@ -53,7 +53,11 @@ def publish(
     pin: Annotated[bool, typer.Option("--pin", help="Pin it: first in the feed and in every wake prompt.")] = False,
     cross_fleet: CrossFleetOpt = False,
 ) -> None:
-    """Publish an entry to your fleet's feed (or replace one with --supersedes)."""
+    """Publish an entry to your fleet's feed.
+
+    With --supersedes ID it replaces an entry of your fleet: the old one leaves the feed and
+    `knowledge show` walks the chain both ways.
+    """
     text = read_body(body, body_file)
     if text is not None and len(text.encode("utf-8", "surrogatepass")) > MAX_BODY_BYTES:
         raise Invalid(f"body is {len(text.encode('utf-8', 'surrogatepass'))} bytes; at most 1 MiB")
@@ -77,7 +81,11 @@ def list_entries(
     limit: LimitOpt = None,
     after: AfterOpt = None,
 ) -> None:
-    """Your feed: current entries in your domains (or --domain), pinned first, then newest."""
+    """List your feed, pinned first, then newest.
+
+    Current entries you can see that share one of your domains or have none; --domain lists
+    the entries of those domains instead, --all adds superseded, expired and retired ones.
+    """
     data = client(ctx).get("/v1/knowledge", domain=domain or [], kind=kind, all=all_ or None, limit=limit,
                            after=after)
     _entries(ctx, data, history=all_)
@@ -91,7 +99,7 @@ def search(
     limit: LimitOpt = None,
     after: AfterOpt = None,
 ) -> None:
-    """Full-text search over the titles and bodies of entries you can see, best match first."""
+    """Search the titles and bodies of entries you can see, best match first."""
     data = client(ctx).get("/v1/knowledge/search", q=" ".join(query), all=all_ or None, limit=limit, after=after)
     _entries(ctx, data, history=all_, empty="No matching entries.")
 
@@ -110,7 +118,7 @@ def _show_human(ctx: typer.Context, entry: dict) -> None:
 
 @knowledge_app.command("show")
 def show(ctx: typer.Context, entry_id: IdArg) -> None:
-    """Show one entry, its body, and the chain of entries it supersedes or that supersede it."""
+    """Show an entry, its body and its supersession chain."""
     output.emit(ctx, client(ctx).get(f"/v1/knowledge/{entry_id}"), lambda e: _show_human(ctx, e))
 
 
@@ -121,7 +129,10 @@ def _action(ctx: typer.Context, entry_id: int, action: str, verb: str) -> None:
 
 @knowledge_app.command("pin")
 def pin(ctx: typer.Context, entry_id: IdArg) -> None:
-    """Pin an entry of your fleet: first in the feed and in every wake prompt (any member)."""
+    """Pin an entry of your fleet (any member of it).
+
+    Pinned entries come first in the feed and appear in every wake prompt.
+    """
     _action(ctx, entry_id, "pin", "Pinned")
 
 
@@ -133,7 +144,7 @@ def unpin(ctx: typer.Context, entry_id: IdArg) -> None:
 
 @knowledge_app.command("retire")
 def retire(ctx: typer.Context, entry_id: IdArg) -> None:
-    """Take an entry out of the feed for good; it stays in --all history (its author or an owner)."""
+    """Retire an entry (its author or an owner); it stays in --all history."""
     _action(ctx, entry_id, "retire", "Retired")
 
 

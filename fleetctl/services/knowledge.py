@@ -199,9 +199,9 @@ def pin(caller: Member, entry_id: int) -> Knowledge:
     _own(caller, entry, "pin")
     if state_of(entry) != "current":
         raise Conflict(f"knowledge entry {entry_id} is {state_of(entry)}; only current entries can be pinned")
-    if not entry.pinned:
-        with db.write():
-            Knowledge.update(pinned=True).where(Knowledge.id == entry_id).execute()
+    with db.write():
+        # Conditional, so two members pinning at once record one event.
+        if Knowledge.update(pinned=True).where(Knowledge.id == entry_id, Knowledge.pinned == False).execute():  # noqa: E712
             changes.record(KIND, entry_id, entry.fleet_id, None, "pinned")
     return get(caller, entry_id)
 

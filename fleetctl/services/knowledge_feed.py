@@ -111,6 +111,12 @@ def feed(caller: Member, domain: list[str] | None = None, kind: str | None = Non
     return _page(sorted(ranks, reverse=True), want - 1)
 
 
+def pinned(caller: Member, limit: int = paging.MAX_LIMIT) -> list[dict]:
+    """The current pinned entries the caller sees (its domains apply), newest first: for the wake prompt."""
+    ids = _pinned_legs(caller, None, _filters(None, True, utcnow(), "current"), None, limit)
+    return _page(sorted(ids, reverse=True), limit)["items"]
+
+
 def _page(ranks: list[int], limit: int) -> dict:
     more = len(ranks) > limit
     ranks = ranks[:limit]
