@@ -21,9 +21,10 @@ class WakeCursor(BaseModel):
 
 MODELS = [WakeCursor]
 
-# Broadcast sections walk one fleet's changes of one kind newest first; the core indexes
-# cover (member, seq) and (kind, seq), this one covers (fleet, kind, seq).
-INDEXES = ('CREATE INDEX IF NOT EXISTS change_fleet_kind_seq ON "change" (fleet_id, kind, seq)',)
+# A wake walks one member's changes of one kind, or one fleet's changes of one kind, newest
+# first; the core indexes cover (member, seq) and (kind, seq), these cover the rest.
+INDEXES = ('CREATE INDEX IF NOT EXISTS change_member_kind_seq ON "change" (member_id, kind, seq)',
+           'CREATE INDEX IF NOT EXISTS change_fleet_kind_seq ON "change" (fleet_id, kind, seq)')
 
 
 def install(db) -> None:

@@ -11,22 +11,28 @@ from fleetctl.models.knowledge import Knowledge
 from fleetctl.models.messages import Delivery, Message
 from fleetctl.models.research import Research, ResearchReview
 from fleetctl.models.tasks import Task
-from fleetctl.services import visibility as vis
-from fleetctl.services.wake_stream import Section, Span, addresses, broadcast, collect, relevant, targeted
+from fleetctl.services.wake_stream import (
+    Section,
+    Span,
+    addresses,
+    broadcast,
+    collect,
+    hits,
+    relevant,
+    scan,
+    tagged,
+    targeted,
+    visible,
+)
 
 PINNED_LIMIT = 20
 OPEN_TASK = ("assigned", "accepted", "in_progress", "in_review")
 
 
-def _not_expired(now):
-    return Knowledge.expires_at.is_null() | (Knowledge.expires_at > now)
-
-
 def _knowledge_seen(span: Span):
-    """SQL condition: entries the member may see and that match its domains."""
+    """SQL conditions: entries the member may see and that match its domains."""
     member = span.member
-    return (vis.visible_clause(Knowledge, "knowledge", member),
-            relevant(Knowledge, "knowledge", member.domains))
+    return (visible(Knowledge, "knowledge", member), relevant(Knowledge, "knowledge", member.domains))
 
 
 def _knowledge_items(ids: list[int], events: dict[int, str]) -> dict[int, dict]:
@@ -39,23 +45,37 @@ def _knowledge_items(ids: list[int], events: dict[int, str]) -> dict[int, dict]:
                    "command": f"fleetctl knowledge show {r.id}"} for r in rows}
 
 
-def _knowledge_section(span: Span, key: str, events: tuple, *conditions) -> Section:
-    hits = collect(span, Knowledge, [(broadcast("knowledge"), events, Knowledge.author != span.member.id,
-                                      *_knowledge_seen(span), *conditions)])
-    return hits.section(key, lambda ids: _knowledge_items(ids, hits.events))
+def _knowledge_changes(span: Span) -> tuple[list[tuple], bool]:
+    """One scan for sections 1 and 5: published or superseded entries by others the member may see."""
+    if "knowledge" not in span.memo:
+        span.memo["knowledge"] = scan(
+            span, Knowledge,
+            [(broadcast("knowledge"), ("published", "superseded"), Knowledge.author != span.member.id,
+              Knowledge.state.in_(("current", "superseded")), *_knowledge_seen(span))],
+            Knowledge.kind, Knowledge.state, Knowledge.expires_at)
+    return span.memo["knowledge"]
+
+
+def _live(state: str, expires_at, now) -> bool:
+    return state == "current" and (expires_at is None or expires_at > now)
 
 
 def breaking(span: Span) -> Section:
     """1. New breaking changes the member can see, in its domains."""
-    return _knowledge_section(span, "breaking", ("published",), Knowledge.kind == "breaking",
-                              Knowledge.state == "current", _not_expired(utcnow()))
+    rows, truncated = _knowledge_changes(span)
+    now = utcnow()
+    found = hits([r for r in rows if r[3] == "breaking" and r[2] == "published" and _live(r[4], r[5], now)],
+                 truncated)
+    return found.section("breaking", lambda ids: _knowledge_items(ids, found.events))
 
 
 def knowledge(span: Span) -> Section:
     """5. New or superseded gotchas, tips and fixes the member can see, in its domains."""
+    rows, truncated = _knowledge_changes(span)
     now = utcnow()
-    live = (Knowledge.state == "superseded") | ((Knowledge.state == "current") & _not_expired(now))
-    return _knowledge_section(span, "knowledge", ("published", "superseded"), Knowledge.kind != "breaking", live)
+    found = hits([r for r in rows if r[3] != "breaking" and (r[4] == "superseded" or _live(r[4], r[5], now))],
+                 truncated)
+    return found.section("knowledge", lambda ids: _knowledge_items(ids, found.events))
 
 
 def messages(span: Span) -> Section:
@@ -137,7 +157,7 @@ def documents(span: Span) -> Section:
     member = span.member
     others = Document.updated_by.is_null() | (Document.updated_by != member.id)
     hits = collect(span, Document, [(broadcast("document"), ("version",), others,
-                                     vis.visible_clause(Document, "document", member),
+                                     visible(Document, "document", member),
                                      relevant(Document, "document", member.domains))])
 
     def render(ids):
@@ -160,14 +180,20 @@ def documents(span: Span) -> Section:
 
 def pinned(span: Span) -> Section:
     """7. Pinned knowledge the member can see, in its domains (every wake, whatever the cursor)."""
-    now = utcnow()
-    query = (Knowledge.select(Knowledge.id)
-             .where(Knowledge.pinned == True, Knowledge.state == "current", _not_expired(now),  # noqa: E712
-                    *_knowledge_seen(span)))
-    ids = [r.id for r in query.order_by(Knowledge.id.desc()).limit(PINNED_LIMIT + 1)]
-    total = len(ids)
+    member = span.member
+    live = (Knowledge.pinned == True, Knowledge.state == "current",  # noqa: E712
+            Knowledge.expires_at.is_null() | (Knowledge.expires_at > utcnow()),
+            relevant(Knowledge, "knowledge", member.domains))
+    # Own fleet and other fleets' cross-fleet entries apart: each walks its own index, no OR.
+    wheres = [(Knowledge.fleet == member.fleet_id,)]
+    if member.cross_fleet and member.domains:
+        wheres.append((Knowledge.visibility == "cross-fleet", Knowledge.fleet != member.fleet_id,
+                       tagged(Knowledge, "knowledge", member.domains)))
+    ids = sorted({row.id for where in wheres for row in Knowledge.select(Knowledge.id).where(*live, *where)
+                  .order_by(Knowledge.id.desc()).limit(PINNED_LIMIT + 1)}, reverse=True)
     items = _knowledge_items(ids[:PINNED_LIMIT], {})
-    return Section("pinned", [items[i] for i in ids[:PINNED_LIMIT] if i in items], total, False)
+    shown = [items[i] for i in ids[:PINNED_LIMIT] if i in items]
+    return Section("pinned", shown, min(len(ids), PINNED_LIMIT + 1), len(ids) > PINNED_LIMIT)
 
 
 SECTIONS = (breaking, messages, tasks, research, knowledge, documents, pinned)

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from peewee import SQL, Value
+from peewee import SQL, Value, fn
 
-from fleetctl.models.core import Change, Fleet, Member
-from fleetctl.services.visibility import tagged_with_any
+from fleetctl.models.core import Change, Fleet, ItemDomain, Member
 
-SCAN_CAP = 500
+SCAN_CAP = 300
 ITEM_LIMIT = 25
 
 
@@ -25,6 +24,7 @@ class Span:
     member: Member
     cursor: int
     top: int
+    memo: dict = field(default_factory=dict)
     _floors: dict = field(default_factory=dict)
 
     def floor(self, key: str, *where) -> tuple[int, bool]:
@@ -78,44 +78,78 @@ class Hits:
 
 
 def targeted(span: Span, kind: str) -> tuple:
-    """Stream of changes of `kind` addressed to the member (index member, seq)."""
+    """Stream of changes of `kind` addressed to the member (index member, kind, seq)."""
     return (f"member:{kind}", Change.member == span.member.id, Change.kind == kind)
 
 
 def broadcast(kind: str, fleet_id: int | None = None) -> tuple:
-    """Stream of changes of `kind` for everyone who can see the item (index kind, seq or fleet, kind, seq)."""
-    where = (Change.kind == kind, Change.member.is_null())
+    """Stream of changes of `kind` for everyone who may see the item (index kind, seq or fleet, kind, seq).
+
+    Broadcast events (published, superseded, version, in_review) are the only events of their
+    names and carry no member, so the stream needs no `member IS NULL` test (which would lead
+    SQLite to the member index).
+    """
     if fleet_id is not None:
-        return (f"fleet:{fleet_id}:{kind}", Change.fleet == fleet_id, *where)
-    return (f"all:{kind}", *where)
+        return (f"fleet:{fleet_id}:{kind}", Change.fleet == fleet_id, Change.kind == kind)
+    return (f"all:{kind}", Change.kind == kind)
 
 
-def collect(span: Span, model, parts: list[tuple]) -> Hits:
-    """Changed items of `model`, newest first, from parts `(stream, events, *conditions)`: the
-    changes in the span's window of that stream with one of `events` whose item meets `conditions`."""
-    hits = Hits()
-    rows = []
+def scan(span: Span, model, parts: list[tuple], *columns) -> tuple[list[tuple], bool]:
+    """Rows `(seq, ref_id, event, *columns)`, newest first, from parts `(stream, events, *conditions)`:
+    the changes in the span's window of that stream with one of `events` whose item meets `conditions`;
+    and whether a window was cut at `SCAN_CAP`."""
+    rows: list[tuple] = []
+    truncated = False
+    if span.cursor >= span.top:  # caught up: nothing changed, nothing to read
+        return rows, truncated
     for (key, *where), events, *conditions in parts:
-        low, truncated = span.floor(key, *where)
-        hits.truncated |= truncated
-        query = (Change.select(Change.seq, Change.ref_id, Change.event)
+        low, cut = span.floor(key, *where)
+        truncated |= cut
+        query = (Change.select(Change.seq, Change.ref_id, Change.event, *columns)
                  .join(model, on=(model.id == Change.ref_id))
                  .where(*where, Change.event.in_(events), Change.seq >= low, Change.seq <= span.top, *conditions))
         rows.extend(query.tuples())
-    for _seq, ref_id, event in sorted(rows, reverse=True):
-        hits.add(ref_id, event)
-    return hits
+    return sorted(rows, reverse=True), truncated
+
+
+def hits(rows: list[tuple], truncated: bool) -> Hits:
+    """Rows of `scan` as one entry per item."""
+    found = Hits(truncated=truncated)
+    for row in rows:
+        found.add(row[1], row[2])
+    return found
+
+
+def collect(span: Span, model, parts: list[tuple]) -> Hits:
+    """`scan` as `Hits`."""
+    return hits(*scan(span, model, parts))
+
+
+def tagged(model, kind: str, domains: list[str]):
+    """SQL condition, checked per row through the (kind, item_id) index: the item has one of `domains`."""
+    return fn.EXISTS(ItemDomain.select(ItemDomain.item_id).where(
+        ItemDomain.kind == kind, ItemDomain.item_id == model.id, ItemDomain.domain.in_(domains)))
+
+
+def visible(model, kind: str, member: Member):
+    """`visibility.visible_clause` (same rule: own fleet, or cross-fleet and sharing a domain with a
+    cross-fleet member), with the domain test correlated per row: a wake checks a bounded window of
+    rows, and the uncorrelated `IN` would first list every item of the member's domains."""
+    own = model.fleet == member.fleet_id
+    if not member.cross_fleet or not member.domains:
+        return own
+    return own | ((model.visibility == "cross-fleet") & tagged(model, kind, member.domains))
 
 
 def relevant(model, kind: str, domains: list[str]):
     """SQL condition: items with no domain or sharing one of `domains` (no domains = everything).
 
-    `visibility.relevant_clause` compares the JSON field with a Python list, which peewee renders
-    as `= ()`: invalid SQL. This spells the empty list as the stored JSON text instead.
+    Per row like `visible`; and `visibility.relevant_clause` compares the JSON field with a Python
+    list, which peewee renders as `= ()` (invalid SQL): the empty list is spelled as stored here.
     """
     if not domains:
         return SQL("1 = 1")
-    return (model.domains == Value("[]", converter=False)) | model.id.in_(tagged_with_any(kind, domains))
+    return (model.domains == Value("[]", converter=False)) | tagged(model, kind, domains)
 
 
 def addresses(member_ids) -> dict[int, str]:
