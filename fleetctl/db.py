@@ -80,22 +80,31 @@ def applied_versions() -> list[int]:
     return [row.version for row in SchemaMigration.select().order_by(SchemaMigration.version)]
 
 
+def _lock_migrations() -> None:
+    """On PostgreSQL, hold the migrations lock until the current transaction ends."""
+    if engine() == "postgres":
+        database.execute_sql("SELECT pg_advisory_xact_lock(7007001)")
+
+
 def migrate() -> list[str]:
     """Run every migration not yet recorded, each in its own transaction; return their names."""
     from fleetctl.migrations import MIGRATIONS
 
-    database.create_tables([SchemaMigration], safe=True)
+    with database.atomic():
+        # Concurrent CREATE TABLE IF NOT EXISTS races on PostgreSQL's catalog: take the lock first.
+        _lock_migrations()
+        database.create_tables([SchemaMigration], safe=True)
     done = set(applied_versions())
     ran = []
     for version, name, step in MIGRATIONS:
         if version in done:
             continue
         with database.atomic():
-            if engine() == "postgres":
-                # Several servers may start at once: one migrates, the others wait and skip.
-                database.execute_sql("SELECT pg_advisory_xact_lock(7007001)")
-                if SchemaMigration.get_or_none(SchemaMigration.version == version):
-                    continue
+            # Several servers may start at once: one migrates, the others wait and skip
+            # (on SQLite the IMMEDIATE transaction is the lock).
+            _lock_migrations()
+            if SchemaMigration.get_or_none(SchemaMigration.version == version):
+                continue
             step(database.obj)
             SchemaMigration.create(version=version, name=name,
                                    applied_at=dt.datetime.now(dt.UTC).isoformat())

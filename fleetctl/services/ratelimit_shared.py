@@ -68,6 +68,7 @@ class SharedWindow(SlidingWindow):
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_cleanup = 0
+        self._failing = False
 
     # -- deciding ---------------------------------------------------------------------------
 
@@ -142,8 +143,9 @@ class SharedWindow(SlidingWindow):
                     sql = UPSERT.format(values=", ".join(["(%s, %s, %s, %s)"] * len(chunk)))
                     self.database.execute_sql(sql, [v for row in chunk for v in row])
         except Exception as exc:  # the database is down: decide on what we know until it is back
-            log.warning("rate-limit write failed: %s", exc)
+            self._trouble(exc)
             return False
+        self._recovered()
         with self._lock:
             for key, index, _node, value in rows:
                 self._written[(key, index)] = value
@@ -159,7 +161,7 @@ class SharedWindow(SlidingWindow):
                 for key, period, hits in cursor.fetchall():
                     remote.setdefault(key, {})[int(period)] = int(hits)
         except Exception as exc:  # keep what we knew
-            log.warning("rate-limit read failed: %s", exc)
+            self._trouble(exc)
             remote = None
         with self._lock:
             for key in keys:
@@ -167,6 +169,17 @@ class SharedWindow(SlidingWindow):
                     self._remote[key] = remote.get(key, {})
                 else:
                     self._remote.setdefault(key, {})
+
+    def _trouble(self, exc: Exception) -> None:
+        """Log the first failure of an outage only (the sync retries every interval)."""
+        if not self._failing:
+            self._failing = True
+            log.warning("shared rate limits: database unreachable, deciding locally until it is back: %s", exc)
+
+    def _recovered(self) -> None:
+        if self._failing:
+            self._failing = False
+            log.warning("shared rate limits: database reachable again")
 
     def _changed_rows(self) -> list[tuple]:
         """Rows whose value changed since written; grants unused since the last sync go back."""
@@ -206,7 +219,7 @@ class SharedWindow(SlidingWindow):
             self.nodes = max(1, self.database.execute_sql(LIVE, (HEARTBEAT, int(now) - alive)).fetchone()[0])
             self._cleanup(now)
         except Exception as exc:
-            log.warning("rate-limit sync failed: %s", exc)
+            self._trouble(exc)
         with self._lock:
             keys = list(self._state)
         if keys:
