@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from peewee import IntegrityError
+
 from fleetctl import db
 from fleetctl.errors import Conflict, Forbidden, Invalid, NotFound
 from fleetctl.models.base import iso, utcnow
@@ -87,13 +89,17 @@ def register(caller: Member, name: str, role: str | None = None, domains: list[s
     role = _role(role)
     if ROLE_RANK[role] > ROLE_RANK[caller.role]:
         raise Forbidden(f"a {caller.role} cannot register a {role}")
-    with db.write():
-        if Member.get_or_none(Member.fleet == caller.fleet_id, Member.name == name):
-            raise Conflict(f"member {caller.fleet.name}/{name} already exists")
-        member = Member.create(fleet=caller.fleet_id, name=name, role=role,
-                               domains=validate.domains(domains), cross_fleet=bool(cross_fleet),
-                               allow_fleets=validate.fleet_names(allow_fleets),
-                               rate_limit=_rate_limit(rate_limit, 300))
+    taken = Conflict(f"member {caller.fleet.name}/{name} already exists")
+    try:
+        with db.write():
+            if Member.get_or_none(Member.fleet == caller.fleet_id, Member.name == name):
+                raise taken
+            member = Member.create(fleet=caller.fleet_id, name=name, role=role,
+                                   domains=validate.domains(domains), cross_fleet=bool(cross_fleet),
+                                   allow_fleets=validate.fleet_names(allow_fleets),
+                                   rate_limit=_rate_limit(rate_limit, 300))
+    except IntegrityError:  # a concurrent registration of the same name won (PostgreSQL's unique index)
+        raise taken from None
     member = get_in_fleet(caller, name)
     return member, tokens.mint(member)
 
