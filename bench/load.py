@@ -185,6 +185,8 @@ def summarize(sample: Sample, duration: float, threads: int, procs: int, srv_cpu
         "statuses": statuses, "errors_5xx": errors_5xx,
         "client_cpu_cores": round(sample.client_cpu / duration, 2),
         "server_cpu_cores": round(srv_cpu / duration, 2),
+        # CPU the server spent per request: steadier than throughput on a shared, busy machine
+        "server_cpu_ms_per_req": round(1000 * srv_cpu / len(lat), 3) if lat and srv_cpu else None,
     }
 
 

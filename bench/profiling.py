@@ -46,6 +46,7 @@ def summarize(raw: Path, top: int = 12) -> dict:
     """Own and inclusive sample shares per function (file:function), and own share per library."""
     own: Counter = Counter()
     inclusive: Counter = Counter()
+    ours: Counter = Counter()  # inclusive, fleetctl's own functions only: which of our calls cost
     areas: Counter = Counter()
     total = 0
     for line in raw.read_text().splitlines():
@@ -60,12 +61,14 @@ def summarize(raw: Path, top: int = 12) -> dict:
         areas[_area(path)] += n
         for key in {f"{p}:{f}" for f, p in frames}:
             inclusive[key] += n
+            if key.startswith("fleetctl/"):
+                ours[key] += n
 
     def share(counter: Counter) -> list[list]:
         return [[key, round(100 * n / max(total, 1), 1)] for key, n in counter.most_common(top)]
 
-    return {"samples": total, "own_pct": share(own), "inclusive_pct": share(inclusive),
-            "library_own_pct": share(areas)}
+    return {"samples": total, "own_pct": share(own), "fleetctl_inclusive_pct": share(ours),
+            "inclusive_pct": share(inclusive), "library_own_pct": share(areas)}
 
 
 def profile_load(ctx: Context, srv, name: str, make, threads: int, idle: bool) -> dict:
@@ -105,5 +108,5 @@ def measure(ctx: Context) -> None:
         for name, make, idle in jobs:
             summary = profile_load(ctx, srv, name, make, 8, idle)
             ctx.report.add(ctx.engine, f"profile {name}{' (wall)' if idle else ''}", summary)
-            for key, pct in summary.get("own_pct", [])[:8]:
-                print(f"      {pct:5.1f}%  {key}")
+            for label in ("library_own_pct", "own_pct", "fleetctl_inclusive_pct"):
+                print(f"      {label}: " + "; ".join(f"{key} {pct}%" for key, pct in summary.get(label, [])[:8]))
