@@ -6,7 +6,9 @@ import datetime as dt
 import json
 import os
 import sys
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import typer
@@ -23,6 +25,7 @@ STATE_STYLES = {
 }
 
 Column = tuple[str, str | Callable[[dict], Any]]
+_recorders: list[list] = []
 
 
 def is_tty() -> bool:
@@ -41,6 +44,8 @@ def print_json(data: Any) -> None:
 
 def emit(ctx: typer.Context, data: Any, human: Callable[[Any], None] | None = None) -> None:
     """Print `data` as one JSON document in JSON mode, else through `human` (or as key: value lines)."""
+    for seen in _recorders:
+        seen.append(data)
     if json_mode(ctx):
         print_json(data)
     elif human is not None:
@@ -51,8 +56,52 @@ def emit(ctx: typer.Context, data: Any, human: Callable[[Any], None] | None = No
         print(data)
 
 
+@contextmanager
+def recording() -> Iterator[list]:
+    """Collect every object the commands run inside the block emit (their human output still prints)."""
+    seen: list = []
+    _recorders.append(seen)
+    try:
+        yield seen
+    finally:
+        _recorders.remove(seen)
+
+
+@contextmanager
+def progress(text: str, delay: float = 1.0) -> Iterator[None]:
+    """A spinner line on a TTY for a step that runs longer than `delay` seconds; nothing otherwise."""
+    stream = sys.stdout
+    if not stream.isatty():
+        yield
+        return
+    done = threading.Event()
+
+    def spin() -> None:
+        if done.wait(delay):
+            return
+        utf8 = (getattr(stream, "encoding", "") or "").lower().replace("-", "") == "utf8"
+        frames = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏" if utf8 else "-\\|/"
+        n = 0
+        while not done.wait(0.1):
+            stream.write(f"\r{frames[n % len(frames)]} {text}")
+            stream.flush()
+            n += 1
+        stream.write("\r\033[K")
+        stream.flush()
+
+    thread = threading.Thread(target=spin, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
+
+
 def ok(ctx: typer.Context, message: str) -> None:
     """Confirm an action that has no object to show."""
+    for seen in _recorders:
+        seen.append({"ok": True})
     if json_mode(ctx):
         print_json({"ok": True})
     else:

@@ -1,0 +1,197 @@
+"""`fleetctl quickstart`: a demo server, two fleets, their agents and profiles, then the stories.
+
+Every step is a real `fleetctl` command run in-process through the Typer app; the quickstart prints it,
+lets its human output through (or summarises it), and keeps the object it emitted for the next step.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import shlex
+from dataclasses import dataclass, field
+from typing import Any
+
+from fleetctl import config, demo_server
+from fleetctl.cli import output
+from fleetctl.errors import FleetError
+
+# (fleet, name, role, domains, cross_fleet): the profile of each is "fleet-name".
+CAST = [
+    ("acme", "owner", "owner", [], False),
+    ("acme", "ops", "agent", ["infra", "deploy"], True),
+    ("acme", "frontend", "agent", ["frontend", "api"], True),
+    ("acme", "analyst", "agent", ["payments", "research"], True),
+    ("labs", "owner", "owner", [], False),
+    ("labs", "lead", "reviewer", [], False),
+    ("labs", "builder", "agent", ["payments", "api", "backend"], True),
+    ("labs", "infra", "agent", ["infra", "deploy"], True),
+]
+FLEETS = ("acme", "labs")
+AMBIENT = ("FLEET_URL", "FLEET_TOKEN", "FLEET_PROFILE", "FLEET_OUTPUT")
+
+
+@dataclass
+class Result:
+    """What one command did: its exit code, the object it emitted, its error line."""
+
+    code: int
+    data: Any = None
+    error: str = ""
+
+
+@dataclass
+class Runner:
+    """Runs fleetctl commands in-process, printing each (human mode) and keeping what they emit."""
+
+    human: bool = True
+    commands: list[str] = field(default_factory=list)
+
+    def say(self, text: str = "", style: str | None = None) -> None:
+        """A line of the quickstart's own narration (human mode only)."""
+        if not self.human:
+            return
+        if style and output.is_tty():
+            from rich.markup import escape
+
+            output.console().print(f"[{style}]{escape(text)}[/]")
+        else:
+            print(text)
+
+    def heading(self, text: str) -> None:
+        self.say()
+        self.say(text, "bold")
+
+    def run(self, *args: Any, profile: str | None = None, show: bool = True, ok: tuple[int, ...] = (0,)) -> Result:
+        """Run `fleetctl [--profile P] ARGS`; raise unless its exit code is in `ok`."""
+        from typer import _click
+
+        from fleetctl.cli.main import app
+
+        argv = (["--profile", profile] if profile else []) + [str(a) for a in args]
+        line = "fleetctl " + shlex.join(argv)
+        self.commands.append(line)
+        self.say(f"$ {line}", "bold cyan" if show else "dim")
+        quiet = not (show and self.human)
+        err = io.StringIO()
+        spinner = output.progress("waiting for the server...") \
+            if quiet and self.human else contextlib.nullcontext()
+        with spinner, output.recording() as seen, contextlib.redirect_stderr(err), \
+                contextlib.redirect_stdout(io.StringIO()) if quiet else contextlib.nullcontext():
+            try:
+                code = app(args=argv, prog_name="fleetctl", standalone_mode=False) or 0
+            except _click.exceptions.ClickException as exc:
+                code, err = exc.exit_code, io.StringIO(exc.format_message())
+        result = Result(int(code), seen[-1] if seen else None, err.getvalue().strip().removeprefix("fleetctl: error: "))
+        if result.code not in ok:
+            raise FleetError(f"`{line}` failed (exit {result.code}): {result.error or 'no detail'}")
+        return result
+
+
+def _works(r: Runner, profile: str) -> dict | None:
+    """The member behind a saved profile, if its token still works on the demo server."""
+    if profile not in config.load_profiles()["profiles"]:
+        return None
+    res = r.run("whoami", profile=profile, show=False, ok=(0, 3, 4))
+    return res.data["member"] if res.code == 0 else None
+
+
+def _point_profiles_at(url: str) -> None:
+    """Saved demo profiles follow the demo server to its new port (tokens kept)."""
+    stored = config.load_profiles()["profiles"]
+    for fleet, name, *_ in CAST:
+        entry = stored.get(f"{fleet}-{name}")
+        if entry and entry.get("token") and entry.get("url") != url:
+            config.save_profile(f"{fleet}-{name}", url, entry["token"], make_current=False)
+
+
+def _remint_owner(db: str, fleet: str) -> str:
+    """A new token for a fleet's first owner, minted on the database (the root of trust, no network)."""
+    from fleetctl import db as database
+    from fleetctl.models.core import Fleet, Member
+    from fleetctl.services import tokens
+
+    database.open_database(db, migrate_now=False)
+    owner = (Member.select().join(Fleet).where(Fleet.name == fleet, Member.role == "owner",
+                                                Member.revoked_at.is_null()).order_by(Member.id).first())
+    if owner is None:
+        raise FleetError(f"fleet {fleet!r} of the demo database has no owner left; delete {db} to start over")
+    return tokens.mint(owner)
+
+
+def _setup_fleet(r: Runner, server: demo_server.DemoServer, fleet: str) -> dict[str, str]:
+    """Create `fleet` (or find it), then its members; every token lands in a profile. Returns profile->address."""
+    profiles: dict[str, str] = {}
+    owner_profile = f"{fleet}-owner"
+    res = r.run("fleet", "create", fleet, "--db", server.db, show=False, ok=(0, 5))
+    if res.code == 0:
+        config.save_profile(owner_profile, server.url, res.data["token"], make_current=False)
+        r.say(f"  created fleet {fleet}; owner token saved as profile {owner_profile}")
+        fresh = True
+    else:
+        fresh = False
+        r.say(f"  fleet {fleet} exists already: reusing its profiles")
+        if _works(r, owner_profile) is None:
+            config.save_profile(owner_profile, server.url, _remint_owner(server.db, fleet), make_current=False)
+            r.say(f"  minted a new owner token on the database for profile {owner_profile}")
+    profiles[owner_profile] = f"{fleet}/owner"
+    for f, name, role, domains, cross in CAST:
+        if f != fleet or name == "owner":
+            continue
+        profile = f"{fleet}-{name}"
+        profiles[profile] = f"{fleet}/{name}"
+        if not fresh and _works(r, profile):
+            continue
+        args = ["agent", "register", name, "--role", role]
+        for d in domains:
+            args += ["--domain", d]
+        if cross:
+            args.append("--cross-fleet")
+        res = r.run(*args, profile=owner_profile, show=False, ok=(0, 5))
+        if res.code == 5:
+            res = r.run("token", "rotate", name, profile=owner_profile, show=False)
+        config.save_profile(profile, server.url, res.data["token"], make_current=False)
+        r.say(f"  {res.data['member']['address']} ({role}; {', '.join(domains) or 'no domains'}"
+              f"{'; cross-fleet' if cross else ''}): token saved as profile {profile}")
+    return profiles
+
+
+@contextlib.contextmanager
+def _clean_env():
+    """Ambient credentials must not redirect the demo's commands to another server."""
+    saved = {k: os.environ.pop(k) for k in AMBIENT if k in os.environ}
+    try:
+        yield saved
+    finally:
+        os.environ.update(saved)
+
+
+def run(human: bool = True) -> dict:
+    """The whole quickstart: server, fleets, agents, profiles, the three stories; returns a summary."""
+    from fleetctl import quickstart_stories as stories
+
+    r = Runner(human=human)
+    with _clean_env() as ambient:
+        r.heading("Demo server")
+        with output.progress("starting the demo server...") if human else contextlib.nullcontext():
+            server = demo_server.ensure()
+        r.say(f"  {'reusing' if server.reused else 'started'} {server.url} (pid {server.pid}; "
+              f"database {server.db}; log {server.log})")
+        _point_profiles_at(server.url)
+        r.heading("Fleets, agents and profiles")
+        profiles: dict[str, str] = {}
+        for fleet in FLEETS:
+            profiles.update(_setup_fleet(r, server, fleet))
+        results = {"gotcha": stories.gotcha(r), "research": stories.research(r), "breaking": stories.breaking(r)}
+    summary = {"server": {"url": server.url, "pid": server.pid, "reused": server.reused, "db": server.db,
+                          "log": server.log},
+               "profiles": profiles, "stories": results, "commands": r.commands,
+               "current_profile": config.load_profiles().get("current")}
+    stories.next_steps(r, summary, ambient)
+    return summary
+
+
+def stop() -> dict:
+    """Stop the demo server started by an earlier quickstart."""
+    return demo_server.stop()
