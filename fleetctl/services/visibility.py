@@ -3,7 +3,7 @@ cross-fleet members of other fleets that share a domain. Domain tags live in `It
 
 from __future__ import annotations
 
-from peewee import Value
+from peewee import SQL, Value, fn
 
 from fleetctl.errors import NotFound
 from fleetctl.models.core import ItemDomain, Member
@@ -21,12 +21,19 @@ def tagged_with_any(kind: str, domains: list[str]):
     return ItemDomain.select(ItemDomain.item_id).where(ItemDomain.kind == kind, ItemDomain.domain.in_(domains))
 
 
+def tagged_exists(model, kind: str, domains: list[str]):
+    """SQL condition: the row of `model` is tagged with one of `domains` (a correlated EXISTS, so the
+    database probes the (kind, domain, item_id) index per row instead of materialising every tag)."""
+    return fn.EXISTS(ItemDomain.select(SQL("1")).where(
+        ItemDomain.kind == kind, ItemDomain.item_id == model.id, ItemDomain.domain.in_(domains)))
+
+
 def visible_clause(model, kind: str, member: Member):
     """SQL condition: rows of `model` that `member` may see."""
     own = model.fleet == member.fleet_id
     if not member.cross_fleet or not member.domains:
         return own
-    return own | ((model.visibility == "cross-fleet") & model.id.in_(tagged_with_any(kind, member.domains)))
+    return own | ((model.visibility == "cross-fleet") & tagged_exists(model, kind, member.domains))
 
 
 def relevant_clause(model, kind: str, domains: list[str]):
@@ -34,7 +41,7 @@ def relevant_clause(model, kind: str, domains: list[str]):
     if not domains:
         return True
     untagged = model.domains == Value("[]", converter=False)  # a bare [] would render as an SQL tuple
-    return untagged | model.id.in_(tagged_with_any(kind, domains))
+    return untagged | tagged_exists(model, kind, domains)
 
 
 def can_see(member: Member, item) -> bool:
