@@ -94,6 +94,13 @@ def race(actors: list[Actor], request) -> list[tuple[Actor, object]]:
     return list(zip(actors, results, strict=True))
 
 
+def away_from_window_edge(margin: float = 3.0) -> None:
+    """Rate windows are whole minutes of wall time: start a burst well inside one."""
+    left = 60 - time.time() % 60
+    if left < margin:
+        time.sleep(left + 0.1)
+
+
 def until(check, timeout: float) -> float:
     """Poll `check()` until true; return the seconds it took (fails after `timeout`)."""
     start = time.monotonic()
@@ -190,9 +197,12 @@ def test_revoked_and_rotated_tokens_die_on_every_server_within_the_ttl(cluster):
 def test_member_rate_limit_holds_across_both_servers(cluster):
     on_a, on_b = cluster.member("chatty", rate_limit=20)
     path = f"/v1/agents/{on_a.name}"
+    away_from_window_edge()
     answers = [((on_a, on_b)[i % 2].http("GET", path), i % 2) for i in range(40)]
     passed = [side for resp, side in answers if resp.status == 200]
-    assert 19 <= len(passed) <= 21, len(passed)  # not 40: both servers count against one limit
+    # Not 40: both servers count against one limit, and never pass it (a reservation a server has
+    # not used yet when the burst ends may leave the total a request or two short of it).
+    assert 18 <= len(passed) <= 20, len(passed)
     assert set(passed) == {0, 1}
     refused = [resp for resp, _ in answers if resp.status == 429]
     assert len(refused) == 40 - len(passed)
@@ -209,10 +219,11 @@ def test_member_rate_limit_holds_under_concurrent_load_on_both_servers(cluster):
     def hammer(actor: Actor) -> list[int]:
         return [actor.http("GET", path).status for _ in range(20)]
 
+    away_from_window_edge()
     results = race([on_a, on_b, on_a, on_b], hammer)
     statuses = [s for _, batch in results for s in batch]
     assert set(statuses) == {200, 429}
-    assert 28 <= statuses.count(200) <= 31, statuses.count(200)  # 30 of 80, whatever server took them
+    assert 28 <= statuses.count(200) <= 30, statuses.count(200)  # 30 of 80, whatever server took them
 
 
 def test_task_claim_race_across_servers_has_exactly_one_winner(cluster):
