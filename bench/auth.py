@@ -11,6 +11,8 @@ from bench import load
 from bench.harness import Context, call, headers
 
 THREADS = 8
+ENGAGE_TIMEOUT = 20.0
+SHORT_TTL = 2.0
 
 
 def getter(path: str, tokens: list[str | None]):
@@ -79,18 +81,17 @@ def flood(ctx: Context) -> None:
     the steady state stays above 50% of normal, every legitimate request answered 200."""
     legit = getter("/v1/whoami", [a.token for a in ctx.setup.agents[:4]])
     bad = forged_tokens([a.token for a in ctx.setup.agents])
-    engage_timeout = 20.0
     with ctx.server() as srv:
         alone = load.run(srv.port, legit, 4, ctx.duration, server_pid=srv.pid)
         ctx.report.add(ctx.engine, "whoami alone (4 threads)", alone)
         attack: dict = {}
         done = threading.Event()
         attacker = threading.Thread(target=lambda: attack.update(load.run(
-            srv.port, getter("/v1/whoami", bad), 4, 2 * ctx.duration + engage_timeout + 5, stop=done)))
+            srv.port, getter("/v1/whoami", bad), 4, 2 * ctx.duration + ENGAGE_TIMEOUT + 5, stop=done)))
         attacker.start()
         start = load.run(srv.port, legit, 4, ctx.duration, server_pid=srv.pid)
         ctx.report.add(ctx.engine, "whoami at flood start", start)
-        engaged = _wait_for_limiter(srv.port, bad[0], engage_timeout)
+        engaged = _wait_for_limiter(srv.port, bad[0], ENGAGE_TIMEOUT)
         steady = load.run(srv.port, legit, 4, ctx.duration, server_pid=srv.pid)
         ctx.report.add(ctx.engine, "whoami in flood steady state", steady)
         fresh_status, _ = call(srv.port, "GET", "/v1/whoami", ctx.setup.spare.token)
@@ -111,3 +112,26 @@ def flood(ctx: Context) -> None:
                      f"after {engaged if engaged is None else round(engaged, 1)} s; {checked} forged tokens "
                      f"reached bcrypt, {refused} got 429; an uncached valid token from the same IP got "
                      f"{fresh_status}")
+    _flood_past_ttl(ctx, legit, bad)
+
+
+def _flood_past_ttl(ctx: Context, legit, bad: list[str]) -> None:
+    """The same flood outlasting the auth cache: with FLEET_AUTH_CACHE_TTL=2 the legitimate tokens
+    are verified again while their IP is over its failure limit, as happens to any flood longer
+    than the default 30 s TTL; target: every legitimate request still answered 200."""
+    with ctx.server(env={"FLEET_AUTH_CACHE_TTL": str(SHORT_TTL)}) as srv:
+        load.timed_calls(srv.port, legit, 4)
+        done = threading.Event()
+        attacker = threading.Thread(target=lambda: load.run(
+            srv.port, getter("/v1/whoami", bad), 4, ctx.duration + ENGAGE_TIMEOUT + SHORT_TTL + 5, stop=done))
+        attacker.start()
+        engaged = _wait_for_limiter(srv.port, bad[0], ENGAGE_TIMEOUT)
+        time.sleep(SHORT_TTL + 0.2)
+        steady = load.run(srv.port, legit, 4, ctx.duration, server_pid=srv.pid)
+        done.set()
+        attacker.join()
+    ctx.report.add(ctx.engine, "whoami, flood past cache TTL", steady)
+    ctx.report.check(ctx.engine, "flood past auth cache TTL", f"{steady['ok']}/{steady['requests']} ok",
+                     "all 200", steady["ok"] == steady["requests"] and steady["requests"] > 0,
+                     f"FLEET_AUTH_CACHE_TTL={SHORT_TTL:g}; limiter engaged after "
+                     f"{engaged if engaged is None else round(engaged, 1)} s; statuses {steady['statuses']}")

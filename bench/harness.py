@@ -216,6 +216,6 @@ class Context:
     pg_url: str | None = None  # the admin URL new PostgreSQL databases are created through
     server_env: dict = field(default_factory=dict)
 
-    def server(self, wrapper: list[str] | None = None) -> Server:
+    def server(self, wrapper: list[str] | None = None, env: dict | None = None) -> Server:
         """A fresh server process on this engine's database (fresh in-memory caches and limits)."""
-        return Server(self.db_url, self.workdir, env=self.server_env, wrapper=wrapper)
+        return Server(self.db_url, self.workdir, env={**self.server_env, **(env or {})}, wrapper=wrapper)
