@@ -148,7 +148,7 @@ def put(caller: Member, address: str, body: str, title: str | None = None, base_
     """
     fleet_name, name = parse_name(caller, address)
     _check_writable(caller, fleet_name, name)
-    body = validate.text(body, "body", required=False)
+    body = validate.body(body)
     message = validate.text(message, "message", required=False, max_len=1000)
     fields: dict = {}
     if title is not None:

@@ -14,7 +14,6 @@ from fleetctl.services import changes, validate
 from fleetctl.services import visibility as vis
 
 KIND = "knowledge"
-MAX_BODY_BYTES = 1024 * 1024
 MAX_TITLE = 300
 MAX_EXPIRY = dt.timedelta(days=36500)
 MAX_CHAIN = 100
@@ -101,13 +100,6 @@ def _title(title: str) -> str:
     return title
 
 
-def _body(body: str | None) -> str:
-    body = validate.text(body, "body", required=False, max_len=MAX_BODY_BYTES)
-    size = len(body.encode("utf-8", "surrogatepass"))
-    if size > MAX_BODY_BYTES:
-        raise Invalid(f"body is {size} bytes; at most 1 MiB ({MAX_BODY_BYTES} bytes)")
-    return body
-
 
 def _kind(kind: str) -> str:
     if kind not in KINDS:
@@ -142,7 +134,7 @@ def publish(caller: Member, kind: str, title: str, body: str | None = None, doma
             pinned: bool = False, visibility: str | None = None) -> Knowledge:
     """Publish an entry; with `supersedes`, it replaces that entry of the caller's own fleet."""
     now = utcnow()
-    fields = {"kind": _kind(kind), "title": _title(title), "body": _body(body),
+    fields = {"kind": _kind(kind), "title": _title(title), "body": validate.body(body),
               "domains": validate.domains(domains), "visibility": validate.visibility(visibility),
               "expires_at": expiry(expires_at, expires_in, now), "pinned": bool(pinned)}
     if supersedes is not None:

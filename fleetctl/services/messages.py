@@ -14,7 +14,6 @@ from fleetctl.services import changes, members, paging, policy, validate
 
 MAX_RECIPIENTS = 100
 MAX_SUBJECT = 300
-MAX_BODY_BYTES = 1024 * 1024
 PREVIEW_CHARS = 160
 # Inbox cursors say which part of "unread first, then newest" they stopped in: unread ones carry this bit.
 UNREAD_BIT = 2**40
@@ -38,13 +37,6 @@ def _recipients(caller: Member, addresses: Iterable[str]) -> list[Member]:
         raise Invalid(f"too many recipients ({len(targets)}); at most {MAX_RECIPIENTS}")
     return list(targets.values())
 
-
-def _body(body: str | None) -> str:
-    body = validate.text(body, "body", required=False, max_len=MAX_BODY_BYTES)
-    size = len(body.encode("utf-8", "surrogatepass"))
-    if size > MAX_BODY_BYTES:
-        raise Invalid(f"body is {size} bytes; at most {MAX_BODY_BYTES} (1 MiB)")
-    return body
 
 
 def _readable_clause(caller: Member):
@@ -110,7 +102,7 @@ def send(caller: Member, recipients: list[str], subject: str, body: str | None =
     A reply with no domains of its own carries the domains of the message it answers.
     """
     subject = validate.text(subject, "subject", max_len=MAX_SUBJECT)
-    body = _body(body)
+    body = validate.body(body)
     domains = validate.domains(domains)
     with db.write():
         # Targets are loaded and checked inside the transaction: a policy change applies at once.

@@ -69,7 +69,7 @@ def clean(fields: dict) -> dict:
     checks = {
         "title": lambda v: validate.text(v, "title", max_len=300),
         "question": lambda v: validate.text(v, "question", required=False, max_len=2000),
-        "body": lambda v: validate.text(v, "body", required=False),
+        "body": validate.body,
         "confidence": confidence,
         "sources": sources,
         "domains": validate.domains,

@@ -12,6 +12,7 @@ MEMBER_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 DOMAIN_TAG = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
 VISIBILITIES = ("fleet", "cross-fleet")
 MAX_DOMAINS = 32
+MAX_BODY_BYTES = 1024 * 1024
 
 
 def fleet_name(name: str) -> str:
@@ -65,4 +66,13 @@ def text(value: str | None, field: str, required: bool = True, max_len: int = 1_
         raise Invalid(f"{field} must not contain NUL bytes")
     if len(value) > max_len:
         raise Invalid(f"{field} is too long ({len(value)} characters; at most {max_len})")
+    return value
+
+
+def body(value: str | None) -> str:
+    """An optional markdown body of at most 1 MiB of UTF-8."""
+    value = text(value, "body", required=False, max_len=MAX_BODY_BYTES)
+    size = len(value.encode("utf-8", "surrogatepass"))
+    if size > MAX_BODY_BYTES:
+        raise Invalid(f"body is {size} bytes; at most 1 MiB ({MAX_BODY_BYTES} bytes)")
     return value
