@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from peewee import fn
-
 from fleetctl.models.base import iso, utcnow
-from fleetctl.models.core import Change, Fleet
+from fleetctl.models.core import Fleet
 from fleetctl.models.documents import Document
 from fleetctl.models.knowledge import Knowledge
 from fleetctl.models.messages import Delivery, Message
@@ -16,23 +14,17 @@ from fleetctl.services.wake_stream import (
     Span,
     addresses,
     broadcast,
+    by_id,
     collect,
     hits,
-    relevant,
     scan,
-    tagged,
+    sees,
     targeted,
-    visible,
 )
 
 PINNED_LIMIT = 20
+PINNED_SCAN = 200
 OPEN_TASK = ("assigned", "accepted", "in_progress", "in_review")
-
-
-def _knowledge_seen(span: Span):
-    """SQL conditions: entries the member may see and that match its domains."""
-    member = span.member
-    return (visible(Knowledge, "knowledge", member), relevant(Knowledge, "knowledge", member.domains))
 
 
 def _knowledge_items(ids: list[int], events: dict[int, str]) -> dict[int, dict]:
@@ -48,11 +40,12 @@ def _knowledge_items(ids: list[int], events: dict[int, str]) -> dict[int, dict]:
 def _knowledge_changes(span: Span) -> tuple[list[tuple], bool]:
     """One scan for sections 1 and 5: published or superseded entries by others the member may see."""
     if "knowledge" not in span.memo:
-        span.memo["knowledge"] = scan(
-            span, Knowledge,
-            [(broadcast("knowledge"), ("published", "superseded"), Knowledge.author != span.member.id,
-              Knowledge.state.in_(("current", "superseded")), *_knowledge_seen(span))],
-            Knowledge.kind, Knowledge.state, Knowledge.expires_at)
+        member = span.member
+        lookup = by_id(Knowledge, Knowledge.kind, Knowledge.state, Knowledge.expires_at, Knowledge.author,
+                       Knowledge.fleet, Knowledge.visibility, Knowledge.domains)
+        span.memo["knowledge"] = scan(span, lookup, [(
+            broadcast("knowledge"), ("published", "superseded"),
+            lambda row: row[6] != member.id and sees(member, *row[7:10]))])
     return span.memo["knowledge"]
 
 
@@ -81,9 +74,13 @@ def knowledge(span: Span) -> Section:
 def messages(span: Span) -> Section:
     """2. Messages to the member that no client of it has fetched yet."""
     me = span.member.id
-    undelivered = fn.EXISTS(Delivery.select(Delivery.message).where(
-        Delivery.recipient == me, Delivery.message == Change.ref_id, Delivery.delivered_at.is_null()))
-    hits = collect(span, Message, [(targeted(span, "message"), ("received",), undelivered)])
+
+    def undelivered(ids: list[int]) -> dict[int, tuple]:
+        rows = (Delivery.select(Delivery.message)
+                .where(Delivery.recipient == me, Delivery.message.in_(ids), Delivery.delivered_at.is_null()))
+        return {message_id: () for (message_id,) in rows.tuples()}
+
+    hits = collect(span, undelivered, [(targeted(span, "message"), ("received",))])
 
     def render(ids):
         rows = list(Message.select().where(Message.id.in_(ids)))
@@ -107,15 +104,15 @@ TASK_COMMANDS = {
 def tasks(span: Span) -> Section:
     """3. Tasks waiting on the member: assigned, changes requested, reviews to do, its tasks that finished."""
     member = span.member
-    mine = Task.assignee == member.id
-    still = (((Change.event == "assigned") & mine & Task.state.in_(OPEN_TASK[:3]))
-             | ((Change.event == "changes_requested") & mine & (Task.state == "in_progress"))
-             | Change.event.in_(("done", "cancelled")))
-    parts = [(targeted(span, "task"), ("assigned", "changes_requested", "done", "cancelled"), still)]
+    stream = targeted(span, "task")
+    # Rows are (seq, id, event, assignee, state); news that went stale (reassigned, reviewed) is dropped.
+    parts = [(stream, ("assigned",), lambda r: r[3] == member.id and r[4] in OPEN_TASK[:3]),
+             (stream, ("changes_requested",), lambda r: r[3] == member.id and r[4] == "in_progress"),
+             (stream, ("done", "cancelled"))]
     if member.is_human:
-        not_mine = Task.assignee.is_null() | (Task.assignee != member.id)
-        parts.append((broadcast("task", member.fleet_id), ("in_review",), Task.state == "in_review", not_mine))
-    hits = collect(span, Task, parts)
+        parts.append((broadcast("task", member.fleet_id), ("in_review",),
+                      lambda r: r[4] == "in_review" and r[3] != member.id))
+    hits = collect(span, by_id(Task, Task.assignee, Task.state), parts)
 
     def render(ids):
         rows = list(Task.select().where(Task.id.in_(ids)))
@@ -130,8 +127,9 @@ def tasks(span: Span) -> Section:
 
 def research(span: Span) -> Section:
     """4. Research waiting for the member's review, and reviews of its own research."""
-    pending = (Change.event == "reviewed") | (Research.state == "in_review")
-    hits = collect(span, Research, [(targeted(span, "research"), ("review_requested", "reviewed"), pending)])
+    stream = targeted(span, "research")
+    hits = collect(span, by_id(Research, Research.state),
+                   [(stream, ("review_requested",), lambda r: r[3] == "in_review"), (stream, ("reviewed",))])
 
     def render(ids):
         rows = list(Research.select().where(Research.id.in_(ids)))
@@ -155,10 +153,9 @@ def research(span: Span) -> Section:
 def documents(span: Span) -> Section:
     """6. Documents the member can see, in its domains, with versions written by others."""
     member = span.member
-    others = Document.updated_by.is_null() | (Document.updated_by != member.id)
-    hits = collect(span, Document, [(broadcast("document"), ("version",), others,
-                                     visible(Document, "document", member),
-                                     relevant(Document, "document", member.domains))])
+    lookup = by_id(Document, Document.updated_by, Document.fleet, Document.visibility, Document.domains)
+    hits = collect(span, lookup, [(broadcast("document"), ("version",),
+                                   lambda r: r[3] != member.id and sees(member, *r[4:7]))])
 
     def render(ids):
         rows = list(Document.select(Document, Fleet).join(Fleet).where(Document.id.in_(ids)))
@@ -180,20 +177,23 @@ def documents(span: Span) -> Section:
 
 def pinned(span: Span) -> Section:
     """7. Pinned knowledge the member can see, in its domains (every wake, whatever the cursor)."""
-    member = span.member
-    live = (Knowledge.pinned == True, Knowledge.state == "current",  # noqa: E712
-            Knowledge.expires_at.is_null() | (Knowledge.expires_at > utcnow()),
-            relevant(Knowledge, "knowledge", member.domains))
-    # Own fleet and other fleets' cross-fleet entries apart: each walks its own index, no OR.
+    member, now = span.member, utcnow()
+    pinned_now = (Knowledge.pinned == True, Knowledge.state == "current")  # noqa: E712
+    # Own fleet, and other fleets' cross-fleet entries: each walks its own index, newest first.
     wheres = [(Knowledge.fleet == member.fleet_id,)]
     if member.cross_fleet and member.domains:
-        wheres.append((Knowledge.visibility == "cross-fleet", Knowledge.fleet != member.fleet_id,
-                       tagged(Knowledge, "knowledge", member.domains)))
-    ids = sorted({row.id for where in wheres for row in Knowledge.select(Knowledge.id).where(*live, *where)
-                  .order_by(Knowledge.id.desc()).limit(PINNED_LIMIT + 1)}, reverse=True)
+        wheres.append((Knowledge.visibility == "cross-fleet", Knowledge.fleet != member.fleet_id))
+    ids = set()
+    for where in wheres:
+        query = (Knowledge.select(Knowledge.id, Knowledge.fleet, Knowledge.visibility, Knowledge.domains,
+                                  Knowledge.expires_at)
+                 .where(*pinned_now, *where).order_by(Knowledge.id.desc()).limit(PINNED_SCAN))
+        ids |= {row[0] for row in query.tuples()
+                if (row[4] is None or row[4] > now) and sees(member, *row[1:4])}
+    ids = sorted(ids, reverse=True)
     items = _knowledge_items(ids[:PINNED_LIMIT], {})
     shown = [items[i] for i in ids[:PINNED_LIMIT] if i in items]
-    return Section("pinned", shown, min(len(ids), PINNED_LIMIT + 1), len(ids) > PINNED_LIMIT)
+    return Section("pinned", shown, len(ids), False)
 
 
 SECTIONS = (breaking, messages, tasks, research, knowledge, documents, pinned)

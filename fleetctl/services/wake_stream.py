@@ -8,10 +8,10 @@ that woke a minute ago; what lies beyond the cap is reported as "more", never sc
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
-from peewee import SQL, Value, fn
-
-from fleetctl.models.core import Change, Fleet, ItemDomain, Member
+from fleetctl.models.core import Change, Fleet, Member
+from fleetctl.services.visibility import can_see
 
 SCAN_CAP = 300
 ITEM_LIMIT = 25
@@ -94,21 +94,35 @@ def broadcast(kind: str, fleet_id: int | None = None) -> tuple:
     return (f"all:{kind}", Change.kind == kind)
 
 
-def scan(span: Span, model, parts: list[tuple], *columns) -> tuple[list[tuple], bool]:
-    """Rows `(seq, ref_id, event, *columns)`, newest first, from parts `(stream, events, *conditions)`:
-    the changes in the span's window of that stream with one of `events` whose item meets `conditions`;
-    and whether a window was cut at `SCAN_CAP`."""
+def by_id(model, *columns):
+    """Lookup of `(id, *columns)` rows of `model` by primary key alone: with no other condition the
+    plan is the primary key whatever the table statistics (a fresh bulk load on PostgreSQL has none)."""
+
+    def lookup(ids: list[int]) -> dict[int, tuple]:
+        return {row[0]: row[1:] for row in model.select(model.id, *columns).where(model.id.in_(ids)).tuples()}
+
+    return lookup
+
+
+def scan(span: Span, lookup, parts: list[tuple]) -> tuple[list[tuple], bool]:
+    """Rows `(seq, ref_id, event, *columns)`, newest first, from parts `(stream, events[, keep])`: the
+    changes in the span's window of that stream with one of `events` whose item `lookup(ids)` finds
+    and `keep(row)` accepts; and whether a window was cut at `SCAN_CAP`."""
     rows: list[tuple] = []
     truncated = False
     if span.cursor >= span.top:  # caught up: nothing changed, nothing to read
         return rows, truncated
-    for (key, *where), events, *conditions in parts:
+    for (key, *where), events, *keep in parts:
         low, cut = span.floor(key, *where)
         truncated |= cut
-        query = (Change.select(Change.seq, Change.ref_id, Change.event, *columns)
-                 .join(model, on=(model.id == Change.ref_id))
-                 .where(*where, Change.event.in_(events), Change.seq >= low, Change.seq <= span.top, *conditions))
-        rows.extend(query.tuples())
+        changes = list(Change.select(Change.seq, Change.ref_id, Change.event)
+                       .where(*where, Change.event.in_(events), Change.seq >= low, Change.seq <= span.top)
+                       .tuples())
+        if not changes:
+            continue
+        items = lookup(sorted({ref for _seq, ref, _event in changes}))
+        found = [(seq, ref, event, *items[ref]) for seq, ref, event in changes if ref in items]
+        rows.extend(row for row in found if not keep or keep[0](row))
     return sorted(rows, reverse=True), truncated
 
 
@@ -120,36 +134,15 @@ def hits(rows: list[tuple], truncated: bool) -> Hits:
     return found
 
 
-def collect(span: Span, model, parts: list[tuple]) -> Hits:
+def collect(span: Span, lookup, parts: list[tuple]) -> Hits:
     """`scan` as `Hits`."""
-    return hits(*scan(span, model, parts))
+    return hits(*scan(span, lookup, parts))
 
 
-def tagged(model, kind: str, domains: list[str]):
-    """SQL condition, checked per row through the (kind, item_id) index: the item has one of `domains`."""
-    return fn.EXISTS(ItemDomain.select(ItemDomain.item_id).where(
-        ItemDomain.kind == kind, ItemDomain.item_id == model.id, ItemDomain.domain.in_(domains)))
-
-
-def visible(model, kind: str, member: Member):
-    """`visibility.visible_clause` (same rule: own fleet, or cross-fleet and sharing a domain with a
-    cross-fleet member), with the domain test correlated per row: a wake checks a bounded window of
-    rows, and the uncorrelated `IN` would first list every item of the member's domains."""
-    own = model.fleet == member.fleet_id
-    if not member.cross_fleet or not member.domains:
-        return own
-    return own | ((model.visibility == "cross-fleet") & tagged(model, kind, member.domains))
-
-
-def relevant(model, kind: str, domains: list[str]):
-    """SQL condition: items with no domain or sharing one of `domains` (no domains = everything).
-
-    Per row like `visible`; and `visibility.relevant_clause` compares the JSON field with a Python
-    list, which peewee renders as `= ()` (invalid SQL): the empty list is spelled as stored here.
-    """
-    if not domains:
-        return SQL("1 = 1")
-    return (model.domains == Value("[]", converter=False)) | tagged(model, kind, domains)
+def sees(member: Member, fleet_id: int, visibility: str, domains: list[str]) -> bool:
+    """The member may see the item (`visibility.can_see`, the one rule) and it matches its domains."""
+    item = SimpleNamespace(fleet_id=fleet_id, visibility=visibility, domains=domains)
+    return can_see(member, item) and (not member.domains or not domains or bool(set(domains) & set(member.domains)))
 
 
 def addresses(member_ids) -> dict[int, str]:
