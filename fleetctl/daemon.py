@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import math
 import os
 import signal
 import subprocess
@@ -69,6 +70,7 @@ class Daemon:
 
     def backoff(self, target: Target) -> float:
         target.failures += 1
+        self.last = f"{target.address or target.profile or target.client.url}: failed {target.failures}x"
         delay = min(self.interval * 2 ** (target.failures - 1), max(BACKOFF_CAP, self.interval))
         target.next_at = time.monotonic() + delay
         return delay
@@ -157,7 +159,7 @@ class Daemon:
             if left <= 0:
                 return
             if self.tty:
-                self.log.write(f"\r\x1b[K{SPINNER[spin % 4]} waiting, next check in {left:.0f}s "
+                self.log.write(f"\r\x1b[K{SPINNER[spin % 4]} waiting, next check in {math.ceil(left)}s "
                                f"(last: {self.last}; Ctrl-C stops)")
                 self.log.flush()
                 self._status_shown = True
