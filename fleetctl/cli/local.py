@@ -41,15 +41,17 @@ def serve(
     import waitress
 
     from fleetctl import config
-    from fleetctl.server.app import create_app
+    from fleetctl.server.app import MAX_BODY, create_app
     from fleetctl.services import audit
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     url = db or config.default_db()
     app = create_app(url)
+    # waitress would otherwise spool bodies of up to 1 GB to disk before the app can refuse them; the
+    # margin lets the app answer the usual > 1 MiB body with its own problem+json 413.
     server = waitress.create_server(app, host=host, port=port, threads=threads, ident="fleetctl",
-                                    clear_untrusted_proxy_headers=True)
+                                    clear_untrusted_proxy_headers=True, max_request_body_size=MAX_BODY + 65536)
 
     def stop(_signum, _frame):
         raise SystemExit(0)
