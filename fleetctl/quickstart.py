@@ -60,8 +60,21 @@ class Runner:
             print(text)
 
     def heading(self, text: str) -> None:
+        """A section title: a rule on a TTY, an underlined line otherwise."""
+        if not self.human:
+            return
+        print()
+        if output.is_tty():
+            from rich.markup import escape
+
+            output.console().rule(f"[bold]{escape(text)}[/]", align="left")
+        else:
+            print(f"{text}\n{'=' * len(text)}")
+
+    def narrate(self, text: str) -> None:
+        """What the next commands are about, after a blank line."""
         self.say()
-        self.say(text, "bold")
+        self.say(text, "italic")
 
     def run(self, *args: Any, profile: str | None = None, show: bool = True, ok: tuple[int, ...] = (0,)) -> Result:
         """Run `fleetctl [--profile P] ARGS`; raise unless its exit code is in `ok`."""

@@ -28,10 +28,10 @@ def _verdict(r: Runner, who: str, what: str, found: bool) -> None:
 def gotcha(r: Runner) -> dict:
     """Story 1: an ops agent publishes a gotcha; an infra agent of the other fleet gets it on its next wake."""
     r.heading("Story 1: a gotcha from ops reaches the infra agents on their next wake")
-    r.say("acme/ops notices that the Docker network config changed and warns everyone in infra and deploy:")
+    r.narrate("acme/ops notices that the Docker network config changed and warns everyone in infra and deploy:")
     entry = r.run("knowledge", "publish", "--kind", "gotcha", "--title", GOTCHA_TITLE, "--body", GOTCHA_BODY,
                   "--domain", "infra", "--domain", "deploy", "--cross-fleet", profile="acme-ops").data
-    r.say("labs/infra (cross-fleet, domains infra and deploy) starts its next session with its wake prompt:")
+    r.narrate("labs/infra (cross-fleet, domains infra and deploy) starts its next session with its wake prompt:")
     wake = r.run("wake", profile="labs-infra").data
     seen = _ids(wake, "knowledge")
     _verdict(r, "labs/infra", f"gotcha #{entry['id']}", entry["id"] in seen)
@@ -41,24 +41,26 @@ def gotcha(r: Runner) -> dict:
 def research(r: Runner) -> dict:
     """Story 2: a routed cross-fleet task, outside research from the other fleet, a brief a human approves."""
     r.heading("Story 2: a task routed to the builder, outside research, a human approves the brief")
-    r.say("labs/owner files a cross-fleet task and lets fleetctl route it to the best-matching member:")
+    r.narrate("labs/owner files a cross-fleet task and lets fleetctl route it to the best-matching member:")
     task = r.run("task", "create", TASK_TITLE, "--body", TASK_BODY, "--domain", "payments", "--domain", "api",
                  "--cross-fleet", "--route", profile="labs-owner").data
     r.run("task", "accept", task["id"], profile="labs-builder")
     r.run("task", "start", task["id"], profile="labs-builder")
-    r.say("acme/analyst (the other fleet; cross-fleet, shares the payments domain) contributes outside research:")
+    r.narrate("acme/analyst (the other fleet; cross-fleet, shares the payments domain) contributes outside research:")
     outside = r.run("research", "publish", "--task", task["id"], "--title", "What acme learned shipping Stripe",
                     "--confidence", "0.7", "--question", "Which provider should a new checkout start with?",
                     "--body", OUTSIDE_BODY, "--source", "https://docs.stripe.com/webhooks",
                     "--domain", "payments", profile="acme-analyst").data
-    r.say("labs/builder writes the brief and asks the human lead to review it:")
+    r.narrate("labs/builder writes the brief and asks the human lead to review it:")
     brief = r.run("research", "publish", "--task", task["id"], "--title", "Payment integration options: brief",
                   "--confidence", "0.8", "--body", BRIEF_BODY, "--source", f"research:{outside['id']}",
                   "--reviewer", "lead", "--domain", "payments", "--domain", "api", profile="labs-builder").data
+    r.narrate("labs/lead, a human reviewer, approves it; labs/builder closes the task with both pieces linked:")
     review = r.run("research", "review", brief["id"], "--approve", "--comment", "Agreed: Stripe first.",
                    profile="labs-lead").data
     r.run("task", "submit", task["id"], "--note", "Brief approved: Stripe first", "--link",
           f"research:{brief['id']}", "--link", f"research:{outside['id']}", profile="labs-builder")
+    r.narrate("labs/owner, who filed the task, sees it done, with its history and research:")
     final = r.run("task", "show", task["id"], profile="labs-owner").data
     return {"task": task["id"], "assignee": task["assignee"], "task_state": final["state"],
             "task_visibility": final["visibility"], "outside_research": outside["id"],
@@ -68,7 +70,7 @@ def research(r: Runner) -> dict:
 def breaking(r: Runner) -> dict:
     """Story 3: a frontend agent ships an API change; the breaking entry reaches every cross-fleet agent."""
     r.heading("Story 3: a breaking API change reaches every cross-fleet agent")
-    r.say("acme/frontend pushes the new API spec and announces the breaking change across fleets:")
+    r.narrate("acme/frontend pushes the new API spec and announces the breaking change across fleets:")
     r.run("doc", "put", "orders-api", "--title", "Orders API", "--body", SPEC_BODY, "--message",
           "v2: integer cents, /v1/orders removed", "--domain", "api", "--cross-fleet", profile="acme-frontend")
     entry = r.run("knowledge", "publish", "--kind", "breaking", "--title", BREAKING_TITLE, "--body", BREAKING_BODY,
@@ -77,7 +79,7 @@ def breaking(r: Runner) -> dict:
     wakes = {}
     readers = sorted((f"{f}-{n}" for f, n, _, _, cross in CAST if cross and f"{f}-{n}" != "acme-frontend"),
                      key=lambda p: p != "labs-builder")
-    r.say("Every other cross-fleet agent wakes; labs/builder's whole prompt first:")
+    r.narrate("Every other cross-fleet agent wakes; labs/builder's whole prompt first:")
     for n, profile in enumerate(readers):
         wake = r.run("wake", profile=profile, show=n == 0).data
         wakes[profile] = wake["sections"]
@@ -90,7 +92,7 @@ def next_steps(r: Runner, summary: dict, ambient: dict) -> None:
     server = summary["server"]
     r.heading("Your turn")
     current = summary["current_profile"]
-    r.say(f"Profiles saved in {config.profiles_path()} (your current profile: {current or 'none'}):")
+    r.narrate(f"Profiles saved in {config.profiles_path()} (your current profile: {current or 'none'}):")
     if r.human:
         roles = {f"{f}-{n}": (role, domains, cross) for f, n, role, domains, cross in CAST}
         rows = [{"profile": p, "member": a, "role": roles[p][0], "domains": roles[p][1], "cross": roles[p][2]}
@@ -98,7 +100,7 @@ def next_steps(r: Runner, summary: dict, ambient: dict) -> None:
         output.table(rows, [("PROFILE", "profile"), ("MEMBER", "member"), ("ROLE", "role"),
                             ("DOMAINS", "domains"), ("CROSS-FLEET", "cross")])
     r.say()
-    r.say("Try:")
+    r.say("Try:", "bold")
     for cmd in ("fleetctl --profile labs-builder task list", "fleetctl --profile labs-lead research list",
                 "fleetctl --profile acme-frontend knowledge list --all",
                 "fleetctl --profile labs-infra knowledge search docker",

@@ -23,6 +23,7 @@ STATE_STYLES = {
     "breaking": "bold red", "gotcha": "yellow", "tip": "cyan", "fix": "green",
     "urgent": "bold red", "high": "red", "normal": "", "low": "dim",
 }
+STYLED = ("STATE", "KIND", "PRIORITY", "FROM", "TO")  # columns coloured by STATE_STYLES unless told otherwise
 
 Column = tuple[str, str | Callable[[dict], Any]]
 _recorders: list[list] = []
@@ -127,22 +128,31 @@ def relative(value: str | None) -> str:
     return f"in {text}" if future else f"{text} ago"
 
 
-def _cell(row: dict, key: str | Callable[[dict], Any]) -> str:
+def _cell(row: dict, key: str | Callable[[dict], Any], empty: str = "") -> str:
     value = key(row) if callable(key) else row.get(key)
     if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
+        return ", ".join(str(v) for v in value) or empty
     if isinstance(value, bool):
         return "yes" if value else "no"
-    return "-" if value is None else str(value)
+    if value is None:
+        return "-"
+    return str(value) or empty
+
+
+def _is_time(key: str, text: str) -> bool:
+    return (key.endswith("_at") or key in ("when", "at")) and len(text) >= 19 and text[4] == "-" and "T" in text
 
 
 def styled(value: str) -> str:
+    """Rich markup for a state, kind or priority in its colour (any other text escaped)."""
+    from rich.markup import escape
+
     style = STATE_STYLES.get(value)
-    return f"[{style}]{value}[/]" if style else value
+    return f"[{style}]{escape(value)}[/]" if style else escape(value)
 
 
 def table(rows: Sequence[dict], columns: Sequence[Column], title: str | None = None,
-          empty: str = "Nothing to show.", styled_columns: Sequence[str] = ()) -> None:
+          empty: str = "Nothing to show.", styled_columns: Sequence[str] = STYLED) -> None:
     """Rows as a Rich table on a TTY, as tab-separated lines with a header otherwise."""
     if not rows:
         print(empty)
@@ -152,18 +162,19 @@ def table(rows: Sequence[dict], columns: Sequence[Column], title: str | None = N
         for row in rows:
             print("\t".join(_cell(row, k).replace("\t", " ").replace("\n", " ") for _, k in columns))
         return
+    from rich import box
     from rich.markup import escape
     from rich.table import Table
 
-    t = Table(title=title, header_style="bold", show_edge=False)
-    for header, _ in columns:
-        t.add_column(header)
-    for row in rows:
-        cells = []
-        for header, key in columns:
-            text = _cell(row, key)
-            cells.append(styled(text) if header in styled_columns else escape(text))
-        t.add_row(*cells)
+    t = Table(title=title, header_style="bold", box=box.SIMPLE_HEAVY, show_edge=False, pad_edge=False)
+    cells = [[_cell(row, k) for _, k in columns] for row in rows]
+    for n, (header, _) in enumerate(columns):
+        numeric = all(c[n].replace(".", "", 1).isdigit() for c in cells if c[n] not in ("", "-"))
+        t.add_column(header, justify="right" if numeric else "left", overflow="fold")
+    for row in cells:
+        t.add_row(*[styled(text) if header in styled_columns else
+                    f"[red]{text}[/]" if header == "STATUS" and text[:1] in ("4", "5") else escape(text)
+                    for (header, _), text in zip(columns, row, strict=True)])
     console().print(t)
 
 
@@ -171,17 +182,20 @@ def fields(obj: dict, keys: Sequence[str] | None = None, markdown_key: str | Non
     """One object as `key: value` lines; `markdown_key` is rendered as markdown on a TTY."""
     keys = keys or [k for k in obj if k != markdown_key]
     width = max((len(k) for k in keys), default=0)
+    rows = []
+    for key in keys:
+        text = _cell(obj, key, empty="-")
+        rows.append((key, text, f"{text} ({relative(text)})" if _is_time(key, text) else text))
     tty = is_tty()
     if tty:
         from rich.markup import escape
 
         out = console()
-        for key in keys:
-            text = _cell(obj, key)
-            out.print(f"[bold]{key.ljust(width)}[/]  {styled(text) if text in STATE_STYLES else escape(text)}")
+        for key, text, shown in rows:
+            out.print(f"[bold]{key.ljust(width)}[/]  {styled(text) if text in STATE_STYLES else escape(shown)}")
     else:
-        for key in keys:
-            print(f"{key.ljust(width)}  {_cell(obj, key)}")
+        for key, _, shown in rows:
+            print(f"{key.ljust(width)}  {shown}")
     body = obj.get(markdown_key) if markdown_key else None
     if body:
         print()
