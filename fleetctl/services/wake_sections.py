@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fleetctl.models.base import iso, utcnow
-from fleetctl.models.core import Fleet
+from fleetctl.models.core import Change, Fleet
 from fleetctl.models.documents import Document
 from fleetctl.models.knowledge import Knowledge
 from fleetctl.models.messages import Delivery, Message
@@ -73,14 +73,9 @@ def knowledge(span: Span) -> Section:
 
 def messages(span: Span) -> Section:
     """2. Messages to the member that no client of it has fetched yet."""
-    me = span.member.id
-
-    def undelivered(ids: list[int]) -> dict[int, tuple]:
-        rows = (Delivery.select(Delivery.message)
-                .where(Delivery.recipient == me, Delivery.message.in_(ids), Delivery.delivered_at.is_null()))
-        return {message_id: () for (message_id,) in rows.tuples()}
-
-    hits = collect(span, undelivered, [(targeted(span, "message"), ("received",))])
+    mine = (Delivery.message == Change.ref_id) & (Delivery.recipient == span.member.id)
+    hits = collect(span, by_id(Delivery, Delivery.delivered_at, on=mine),
+                   [(targeted(span, "message"), ("received",), lambda row: row[3] is None)])
 
     def render(ids):
         rows = list(Message.select().where(Message.id.in_(ids)))

@@ -13,7 +13,7 @@ from types import SimpleNamespace
 from fleetctl.models.core import Change, Fleet, Member
 from fleetctl.services.visibility import can_see
 
-SCAN_CAP = 300
+SCAN_CAP = 150
 ITEM_LIMIT = 25
 
 
@@ -94,20 +94,19 @@ def broadcast(kind: str, fleet_id: int | None = None) -> tuple:
     return (f"all:{kind}", Change.kind == kind)
 
 
-def by_id(model, *columns):
-    """Lookup of `(id, *columns)` rows of `model` by primary key alone: with no other condition the
-    plan is the primary key whatever the table statistics (a fresh bulk load on PostgreSQL has none)."""
-
-    def lookup(ids: list[int]) -> dict[int, tuple]:
-        return {row[0]: row[1:] for row in model.select(model.id, *columns).where(model.id.in_(ids)).tuples()}
-
-    return lookup
+def by_id(model, *columns, on=None) -> tuple:
+    """Where `scan` finds a change's item: `model` joined on its primary key (or `on`), and the
+    columns it reads. The join has no other condition, so whatever the table statistics (a fresh
+    bulk load on PostgreSQL has none) the plan walks the change index and probes the item's key;
+    every other test runs in Python on the bounded window."""
+    return model, (model.id == Change.ref_id) if on is None else on, columns
 
 
-def scan(span: Span, lookup, parts: list[tuple]) -> tuple[list[tuple], bool]:
+def scan(span: Span, source: tuple, parts: list[tuple]) -> tuple[list[tuple], bool]:
     """Rows `(seq, ref_id, event, *columns)`, newest first, from parts `(stream, events[, keep])`: the
-    changes in the span's window of that stream with one of `events` whose item `lookup(ids)` finds
+    changes in the span's window of that stream with one of `events` whose item `source` finds
     and `keep(row)` accepts; and whether a window was cut at `SCAN_CAP`."""
+    model, on, columns = source
     rows: list[tuple] = []
     truncated = False
     if span.cursor >= span.top:  # caught up: nothing changed, nothing to read
@@ -115,14 +114,9 @@ def scan(span: Span, lookup, parts: list[tuple]) -> tuple[list[tuple], bool]:
     for (key, *where), events, *keep in parts:
         low, cut = span.floor(key, *where)
         truncated |= cut
-        changes = list(Change.select(Change.seq, Change.ref_id, Change.event)
-                       .where(*where, Change.event.in_(events), Change.seq >= low, Change.seq <= span.top)
-                       .tuples())
-        if not changes:
-            continue
-        items = lookup(sorted({ref for _seq, ref, _event in changes}))
-        found = [(seq, ref, event, *items[ref]) for seq, ref, event in changes if ref in items]
-        rows.extend(row for row in found if not keep or keep[0](row))
+        query = (Change.select(Change.seq, Change.ref_id, Change.event, *columns).join(model, on=on)
+                 .where(*where, Change.event.in_(events), Change.seq >= low, Change.seq <= span.top))
+        rows.extend(row for row in query.tuples() if not keep or keep[0](row))
     return sorted(rows, reverse=True), truncated
 
 
