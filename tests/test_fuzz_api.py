@@ -15,7 +15,7 @@ import string
 from urllib.parse import quote, urlencode
 
 import pytest
-from conftest import http_request
+from conftest import Actor, http_request
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -143,7 +143,6 @@ def _check(resp, label: str) -> None:
 @pytest.fixture
 def fuzz_owner(server):
     """An owner with no practical rate limit in a fleet whose name no fuzz value will guess."""
-    from conftest import Actor
 
     from fleetctl.services import members
 
@@ -165,15 +164,16 @@ def _seed(owner) -> list[int]:
     return sorted(set(ids))
 
 
-def _fuzz_operation(server, state: dict, method: str, path: str, op: dict, known: list[int]) -> None:
-    """Run EXAMPLES generated requests against one operation."""
+def _fuzz_operation(server, state: dict, method: str, path: str, op: dict, known: list[int],
+                    examples: int = EXAMPLES) -> None:
+    """Run `examples` generated requests against one operation."""
     params = op.get("parameters", [])
     path_params = {p["name"]: path_value(p["schema"], known) for p in params if p["in"] == "path"}
     query_params = {p["name"]: query_value(p["schema"]) for p in params if p["in"] == "query"}
     body_schema = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
     body = st.just((None, None)) if method == "GET" and body_schema is None else body_strategy(body_schema)
 
-    @SETTINGS
+    @settings(SETTINGS, max_examples=examples)
     @given(pv=st.fixed_dictionaries(path_params), qv=st.fixed_dictionaries({}, optional=query_params), bv=body)
     def case(pv, qv, bv):
         target = path
@@ -195,21 +195,28 @@ def _fuzz_operation(server, state: dict, method: str, path: str, op: dict, known
     case()
 
 
-def test_fuzz_every_route(server, fuzz_owner):
+@pytest.mark.parametrize("role", ["owner", "agent"])
+def test_fuzz_every_route(server, fuzz_owner, role):
+    """As an owner (every route reachable) and as an agent (the refusal paths), EXAMPLES and a third of it."""
     spec = http_request(server.url, "GET", "/v1/openapi.json").body
     known = _seed(fuzz_owner)
-    state = {"token": fuzz_owner.token, "address": fuzz_owner.address, "cases": 0}
+    actor, examples = fuzz_owner, EXAMPLES
+    if role == "agent":
+        made = fuzz_owner.client.post("/v1/agents", {"name": f"fz-agent-{secrets.token_hex(3)}", "cross_fleet": True,
+                                                     "domains": ["infra"], "rate_limit": 1_000_000})
+        actor, examples = Actor(made["member"]["address"], made["token"], server.url), max(1, EXAMPLES // 3)
+    state = {"token": actor.token, "address": actor.address, "cases": 0}
     ops = list(operations(spec))
     assert len(ops) >= 30, "the API description lost routes"
     for method, path, op in ops:
-        _fuzz_operation(server, state, method, path, op, known)
+        _fuzz_operation(server, state, method, path, op, known, examples)
 
-    print(f"fuzz: {state['cases']} cases over {len(ops)} operations ({server.engine})")
-    assert state["cases"] >= len(ops) * min(EXAMPLES, 10)
+    print(f"fuzz: {state['cases']} cases over {len(ops)} operations as {role} ({server.engine})")
+    assert state["cases"] >= len(ops) * min(examples, 5)
     health = http_request(server.url, "GET", "/healthz")
     assert health.status == 200 and health.body["ok"] is True
     me = http_request(server.url, "GET", "/v1/whoami", headers={"Authorization": f"Bearer {state['token']}"})
-    assert me.status == 200 and me.body["member"]["address"] == fuzz_owner.address
+    assert me.status == 200 and me.body["member"]["address"] == actor.address
 
 
 @pytest.mark.parametrize("method,path", [
