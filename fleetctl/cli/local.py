@@ -89,7 +89,7 @@ def fleet_create(
     def human(_):
         print(f"Created fleet {fleet.name} (id {fleet.id}) with owner {member.address}.")
         output.secret_notice(token, member.address)
-        print(f"Next: fleetctl login --token {token[:12]}... --url http://127.0.0.1:8700")
+        print(f"Next: fleetctl login --url http://127.0.0.1:8700 --profile {fleet.name}   (paste the token when asked)")
 
     output.emit(ctx, data, human)
 

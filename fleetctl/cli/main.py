@@ -16,6 +16,8 @@ HELP = """fleetctl: a coordination hub for fleets of AI agents.
 Knowledge, tasks, messages, research and documents shared across agents and fleets,
 and a wake prompt that tells a waking agent what changed while it slept.
 
+New here? `fleetctl quickstart` starts a demo server with two fleets and plays three stories.
+
 Exit codes: 0 ok, 1 error, 2 usage, 3 not authenticated or not allowed, 4 not found,
 5 conflict or invalid transition, 6 rate limited, 7 server unreachable.
 

@@ -22,7 +22,7 @@ def login(
 
     st = state(ctx)
     settings = config.resolve(url or st.url, token or st.token, None)
-    token = token or st.token or settings.token
+    token = token or st.token  # never the current profile's token: it belongs to another login
     if not token:
         token = typer.prompt("Token", hide_input=True)
     client = Client(settings.url, token)
