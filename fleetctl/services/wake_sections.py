@@ -99,11 +99,11 @@ TASK_COMMANDS = {
 def tasks(span: Span) -> Section:
     """3. Tasks waiting on the member: assigned, changes requested, reviews to do, its tasks that finished."""
     member = span.member
-    stream = targeted(span, "task")
     # Rows are (seq, id, event, assignee, state); news that went stale (reassigned, reviewed) is dropped.
-    parts = [(stream, ("assigned",), lambda r: r[3] == member.id and r[4] in OPEN_TASK[:3]),
-             (stream, ("changes_requested",), lambda r: r[3] == member.id and r[4] == "in_progress"),
-             (stream, ("done", "cancelled"))]
+    waiting = {"assigned": lambda r: r[3] == member.id and r[4] in OPEN_TASK[:3],
+               "changes_requested": lambda r: r[3] == member.id and r[4] == "in_progress",
+               "done": None, "cancelled": None}
+    parts = [(targeted(span, "task"), tuple(waiting), lambda r: waiting[r[2]] is None or waiting[r[2]](r))]
     if member.is_human:
         parts.append((broadcast("task", member.fleet_id), ("in_review",),
                       lambda r: r[4] == "in_review" and r[3] != member.id))
@@ -122,9 +122,9 @@ def tasks(span: Span) -> Section:
 
 def research(span: Span) -> Section:
     """4. Research waiting for the member's review, and reviews of its own research."""
-    stream = targeted(span, "research")
     hits = collect(span, by_id(Research, Research.state),
-                   [(stream, ("review_requested",), lambda r: r[3] == "in_review"), (stream, ("reviewed",))])
+                   [(targeted(span, "research"), ("review_requested", "reviewed"),
+                     lambda r: r[2] == "reviewed" or r[3] == "in_review")])
 
     def render(ids):
         rows = list(Research.select().where(Research.id.in_(ids)))

@@ -29,6 +29,8 @@ class Span:
 
     def floor(self, key: str, *where) -> tuple[int, bool]:
         """Lowest seq to examine for one stream, and whether older changes were left unscanned."""
+        if self.top - self.cursor <= SCAN_CAP:  # a short range: no stream can overflow the window
+            return self.cursor + 1, False
         if key not in self._floors:
             beyond = (Change.select(Change.seq)
                       .where(*where, Change.seq > self.cursor, Change.seq <= self.top)
