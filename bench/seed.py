@@ -4,6 +4,8 @@ Rows look like the services' own (same fields, same change events), only written
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from peewee import fn
 
 from fleetctl import db
@@ -25,6 +27,22 @@ def _new_ids(model, rows: list[dict]) -> list[int]:
     first = (model.select(fn.MAX(model.id)).scalar() or 0) + 1
     _insert(model, rows)
     return list(range(first, first + len(rows)))
+
+
+@contextmanager
+def _gin_built_after(table: str):
+    """On PostgreSQL, drop the table's GIN (full-text) indexes and build them again after the
+    bulk insert: one bulk build instead of 100,000 incremental updates, the same index after."""
+    if db.engine() != "postgres":
+        yield
+        return
+    rows = db.database.execute_sql("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s "
+                                   "AND indexdef ILIKE '%%USING gin%%'", (table,)).fetchall()
+    for name, _ in rows:
+        db.database.execute_sql(f'DROP INDEX "{name}"')
+    yield
+    for _, definition in rows:
+        db.database.execute_sql(definition)
 
 
 def members(fleet: str) -> tuple[Member, list[Member], Member]:
@@ -52,7 +70,7 @@ def knowledge(fleet: str, count: int) -> None:
                      "domains": domains, "visibility": "fleet", "state": "current", "pinned": k < PINNED,
                      "created_at": now})
         tags.append(domains)
-    with db.write():
+    with db.write(), _gin_built_after("knowledge"):
         ids = _new_ids(Knowledge, rows)
         _insert(ItemDomain, [{"kind": "knowledge", "item_id": i, "domain": d}
                              for i, ds in zip(ids, tags, strict=True) for d in ds])
