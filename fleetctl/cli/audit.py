@@ -10,8 +10,8 @@ from fleetctl.cli import output
 from fleetctl.cli.app import client
 from fleetctl.cli.inputs import AfterOpt
 
-COLUMNS = [("AT", "at"), ("MEMBER", "member"), ("ACTION", "action"), ("RESOURCE", "resource"),
-           ("STATUS", "status"), ("IP", "ip")]
+COLUMNS = [("WHEN", lambda r: output.relative(r["at"]) if output.is_tty() else r["at"]), ("MEMBER", "member"),
+           ("ACTION", "action"), ("RESOURCE", "resource"), ("STATUS", "status"), ("IP", "ip")]
 
 
 def audit(

@@ -23,6 +23,7 @@ STATE_STYLES = {
     "breaking": "bold red", "gotcha": "yellow", "tip": "cyan", "fix": "green",
     "urgent": "bold red", "high": "red", "normal": "", "low": "dim",
 }
+FLEX_COLUMNS = ("TITLE", "SUBJECT", "MESSAGE", "NOTE", "RESOURCE")
 STYLED = ("STATE", "KIND", "PRIORITY", "FROM", "TO")  # columns coloured by STATE_STYLES unless told otherwise
 
 Column = tuple[str, str | Callable[[dict], Any]]
@@ -166,11 +167,19 @@ def table(rows: Sequence[dict], columns: Sequence[Column], title: str | None = N
     from rich.markup import escape
     from rich.table import Table
 
-    t = Table(title=title, header_style="bold", box=box.SIMPLE_HEAVY, show_edge=False, pad_edge=False)
+    t = Table(title=title, header_style="bold", box=box.SIMPLE_HEAVY, show_edge=False, pad_edge=False,
+              collapse_padding=True)
     cells = [[_cell(row, k) for _, k in columns] for row in rows]
-    for n, (header, _) in enumerate(columns):
+    headers = [h for h, _ in columns]
+    # One column wraps when the terminal is narrow (the title, else the widest); the others keep their width.
+    flex = next((h for h in FLEX_COLUMNS if h in headers), None) or \
+        max(headers, key=lambda h: max(len(c[headers.index(h)]) for c in cells))
+    for n, header in enumerate(headers):
         numeric = all(c[n].replace(".", "", 1).isdigit() for c in cells if c[n] not in ("", "-"))
-        t.add_column(header, justify="right" if numeric else "left", overflow="fold")
+        widest = max(len(c[n]) for c in cells)
+        t.add_column(header, justify="right" if numeric else "left", no_wrap=header != flex,
+                     overflow="fold" if header == flex else "ellipsis",
+                     min_width=min(widest, 20) if header == flex else None)
     for row in cells:
         t.add_row(*[styled(text) if header in styled_columns else
                     f"[red]{text}[/]" if header == "STATUS" and text[:1] in ("4", "5") else escape(text)
