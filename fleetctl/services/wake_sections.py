@@ -9,6 +9,7 @@ from fleetctl.models.knowledge import Knowledge
 from fleetctl.models.messages import Delivery, Message
 from fleetctl.models.research import Research, ResearchReview
 from fleetctl.models.tasks import Task
+from fleetctl.services import knowledge_feed
 from fleetctl.services.wake_stream import (
     Section,
     Span,
@@ -23,7 +24,6 @@ from fleetctl.services.wake_stream import (
 )
 
 PINNED_LIMIT = 20
-PINNED_SCAN = 200
 OPEN_TASK = ("assigned", "accepted", "in_progress", "in_review")
 
 
@@ -172,23 +172,11 @@ def documents(span: Span) -> Section:
 
 def pinned(span: Span) -> Section:
     """7. Pinned knowledge the member can see, in its domains (every wake, whatever the cursor)."""
-    member, now = span.member, utcnow()
-    pinned_now = (Knowledge.pinned == True, Knowledge.state == "current")  # noqa: E712
-    # Own fleet, and other fleets' cross-fleet entries: each walks its own index, newest first.
-    wheres = [(Knowledge.fleet == member.fleet_id,)]
-    if member.cross_fleet and member.domains:
-        wheres.append((Knowledge.visibility == "cross-fleet", Knowledge.fleet != member.fleet_id))
-    ids = set()
-    for where in wheres:
-        query = (Knowledge.select(Knowledge.id, Knowledge.fleet, Knowledge.visibility, Knowledge.domains,
-                                  Knowledge.expires_at)
-                 .where(*pinned_now, *where).order_by(Knowledge.id.desc()).limit(PINNED_SCAN))
-        ids |= {row[0] for row in query.tuples()
-                if (row[4] is None or row[4] > now) and sees(member, *row[1:4])}
-    ids = sorted(ids, reverse=True)
-    items = _knowledge_items(ids[:PINNED_LIMIT], {})
-    shown = [items[i] for i in ids[:PINNED_LIMIT] if i in items]
-    return Section("pinned", shown, len(ids), False)
+    entries = knowledge_feed.pinned(span.member, PINNED_LIMIT + 1)
+    keys = ("id", "kind", "title", "state", "author", "domains", "pinned", "supersedes", "superseded_by")
+    shown = [{**{k: e[k] for k in keys}, "event": "pinned", "created_at": e["created_at"],
+              "command": f"fleetctl knowledge show {e['id']}"} for e in entries[:PINNED_LIMIT]]
+    return Section("pinned", shown, len(entries), len(entries) > PINNED_LIMIT)
 
 
 SECTIONS = (breaking, messages, tasks, research, knowledge, documents, pinned)
