@@ -126,11 +126,14 @@ class SharedWindow(SlidingWindow):
             if take >= 1:
                 self._grants[key] = [state[0], take - 1, True]
                 state[1] += 1
-                return Verdict(True, limit, max(0, int(limit - used - 1)), reset)
-            self._grants.pop(key, None)
-            release = (key, state[0], self.node, state[1])
-        self._publish([release])  # give the reservation back at once: the others may use it
-        return Verdict(False, limit, 0, reset)
+                verdict = Verdict(True, limit, max(0, int(limit - used - 1)), reset)
+            else:
+                self._grants.pop(key, None)
+                verdict = Verdict(False, limit, 0, reset)
+            fixed = (key, state[0], self.node, state[1] + max(0, take - 1))
+        if take < size:
+            self._publish([fixed])  # a smaller reservation than written: give the rest back at once
+        return verdict
 
     # -- talking to the database ------------------------------------------------------------
 
@@ -138,6 +141,8 @@ class SharedWindow(SlidingWindow):
         """UPSERT this server's rows (autocommit, so others can see them when this returns)."""
         try:
             with self.database.atomic():
+                # Counters need no durability: skip the wait for the WAL flush (this transaction only).
+                self.database.execute_sql("SET LOCAL synchronous_commit TO OFF")
                 for start in range(0, len(rows), CHUNK):
                     chunk = rows[start:start + CHUNK]
                     sql = UPSERT.format(values=", ".join(["(%s, %s, %s, %s)"] * len(chunk)))
