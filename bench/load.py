@@ -130,6 +130,30 @@ def run(port: int, make: RequestMaker, threads: int, duration: float, procs: int
     """Run `threads` closed-loop clients for `duration` seconds (after each has warmed up; or until
     `stop` is set, with one process) and return throughput, latency percentiles, statuses and the
     CPU use of both sides."""
+    sample, elapsed, cpu = _measure(port, make, threads, duration, procs, server_pid, stop)
+    return summarize(sample, elapsed, threads, procs, cpu)
+
+
+def alternate(port: int, makers: dict[str, RequestMaker], threads: int, duration: float, rounds: int = 3,
+              server_pid: int | None = None) -> dict[str, dict]:
+    """Several loads compared with each other: run in turn, `rounds` times, `duration / rounds` each,
+    so a busy moment of a shared machine weighs on all of them alike."""
+    totals = {name: [Sample(), 0.0, 0.0] for name in makers}
+    for _ in range(rounds):
+        for name, make in makers.items():
+            sample, elapsed, cpu = _measure(port, make, threads, duration / rounds, 1, server_pid, None)
+            total = totals[name]
+            total[0].latencies += sample.latencies
+            total[0].statuses.update(sample.statuses)
+            total[0].client_cpu += sample.client_cpu
+            total[1] += elapsed
+            total[2] += cpu
+    return {name: summarize(sample, elapsed, threads, 1, cpu) for name, (sample, elapsed, cpu) in totals.items()}
+
+
+def _measure(port: int, make: RequestMaker, threads: int, duration: float, procs: int,
+             server_pid: int | None, stop: threading.Event | None) -> tuple[Sample, float, float]:
+    """One load run: the sample, the seconds it lasted and the server's CPU seconds meanwhile."""
     ctx = multiprocessing.get_context("fork")
     procs = max(1, procs)
     # every client thread, one CPU meter per client process and the server's meter start together
@@ -159,7 +183,7 @@ def run(port: int, make: RequestMaker, threads: int, duration: float, procs: int
     stop.set()
     srv_meter.join()
     cpu, elapsed = srv_cpu[0] if srv_cpu else (0.0, duration)
-    return summarize(sample, elapsed, threads, procs, cpu if server_pid else 0.0)
+    return sample, elapsed, cpu if server_pid else 0.0
 
 
 def percentile(values: list[float], q: float) -> float:
