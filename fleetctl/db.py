@@ -64,6 +64,13 @@ def write():
     return database.atomic()
 
 
+def lock_row(model, row_id: int) -> None:
+    """Lock one row until the transaction ends (PostgreSQL); SQLite's IMMEDIATE transaction has
+    already locked the whole database for writing."""
+    if engine() == "postgres":
+        model.select(model.id).where(model.id == row_id).for_update().execute()
+
+
 class SchemaMigration(Model):
     version = IntegerField(primary_key=True)
     name = TextField()

@@ -114,3 +114,16 @@ def test_list_limit_is_capped(make_fleet):
     data = fleet.owner.client.get("/v1/agents", limit=10**6)
     assert data["next"] is None and len(data["items"]) == 1
     assert fleet.owner.http("GET", "/v1/agents?limit=abc").status == 422
+
+
+def test_concurrent_rotations_leave_exactly_one_live_token(make_fleet):
+    from concurrent.futures import ThreadPoolExecutor
+
+    fleet = make_fleet()
+    agent = fleet.member("worker")
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: agent.http("POST", "/v1/tokens/rotate"), range(4)))
+    minted = [r.body["token"] for r in results if r.status == 200]
+    assert minted, [r.body for r in results]
+    live = [t for t in minted if type(agent)(agent.address, t, agent.url).http("GET", "/v1/whoami").status == 200]
+    assert len(live) == 1, (len(minted), len(live))

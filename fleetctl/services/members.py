@@ -154,7 +154,14 @@ def rotate(caller: Member, name: str | None = None) -> tuple[Member, str]:
         member = get_in_fleet(caller, name)
         if member.id != caller.id:
             require_owner(caller, "token rotate for another member")
-    if member.revoked_at is not None:
-        raise Conflict(f"member {member.address} is revoked")
-    tokens.revoke_member_tokens(member)
-    return member, tokens.mint(member)
+    secret = tokens.new_secret()
+    with db.write():
+        # Two rotations at once must leave one live token: the member row lock (PostgreSQL; SQLite's
+        # IMMEDIATE transaction already serialises writers) orders revoke-then-mint pairs.
+        db.lock_row(Member, member.id)
+        if Member.get_by_id(member.id).revoked_at is not None:
+            raise Conflict(f"member {member.address} is revoked")
+        tokens.revoke_member_tokens(member)
+        token = tokens.mint(member, secret)
+    tokens.cache.drop_member(member.id)  # again after commit: a request may have re-cached meanwhile
+    return member, token

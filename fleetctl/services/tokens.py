@@ -64,15 +64,22 @@ def parse(token: str) -> tuple[int, int, str]:
     return fleet_id, token_id, secret
 
 
-def mint(member: Member) -> str:
-    """Create a token row for `member` and return the plaintext (shown once, never stored)."""
+def new_secret() -> tuple[str, str]:
+    """A random secret body and its bcrypt hash (slow: call it outside write transactions)."""
     body = "".join(secrets.choice(BASE62) for _ in range(SECRET_LEN))
+    return body, bcrypt.hashpw(body.encode(), bcrypt.gensalt(bcrypt_rounds())).decode()
+
+
+def mint(member: Member, secret: tuple[str, str] | None = None) -> str:
+    """Create a token row for `member` and return the plaintext (shown once, never stored).
+
+    bcrypt hashes the random part only, before the write transaction, so minting never holds the
+    write lock for bcrypt's 60 ms; the checksum (which needs the row id) is appended after.
+    """
+    body, hashed = secret or new_secret()
     with db.write():
-        row = Token.create(fleet=member.fleet_id, member=member, secret_hash="")
-        secret = body + _checksum(member.fleet_id, row.id, body)
-        row.secret_hash = bcrypt.hashpw(secret.encode(), bcrypt.gensalt(bcrypt_rounds())).decode()
-        row.save()
-    return f"flt_{member.fleet_id}_{row.id}_{secret}"
+        row = Token.create(fleet=member.fleet_id, member=member, secret_hash=hashed)
+    return f"flt_{member.fleet_id}_{row.id}_{body}{_checksum(member.fleet_id, row.id, body)}"
 
 
 def revoke_member_tokens(member: Member) -> int:
@@ -151,7 +158,7 @@ def authenticate(token: str, ip: str | None) -> tuple[Member, int]:
                .where(Token.id == token_id, Token.fleet == fleet_id).first())
         if row is None or row.revoked_at is not None or row.member.revoked_at is not None:
             raise Unauthorized("token revoked or unknown")
-        if not bcrypt.checkpw(secret.encode(), row.secret_hash.encode()):
+        if not bcrypt.checkpw(secret[:SECRET_LEN].encode(), row.secret_hash.encode()):
             raise Unauthorized("token revoked or unknown")
     except Unauthorized:
         failures.hit(ip_key, AUTH_FAILURES_PER_MINUTE)
