@@ -2,16 +2,14 @@
 
 Across two servers: a revoked or rotated token dies everywhere within the auth-cache TTL, a
 member's rate limit holds over both, a task claim and a `doc put --base-version` race have
-exactly one winner; servers starting at once migrate a fresh database once. The change sequence
-behind wake cursors is checked at the service level on both engines (a late commit is never
-skipped). Needs PostgreSQL: skipped when it is not among FLEET_TEST_ENGINES or not reachable,
-and a failure instead of a skip when CI is set.
+exactly one winner; servers starting at once migrate a fresh database once (the change sequence
+behind wake cursors is checked in test_changes_order.py). Needs PostgreSQL: skipped when it is
+not among FLEET_TEST_ENGINES or not reachable, and a failure instead of a skip when CI is set.
 """
 
 from __future__ import annotations
 
 import os
-import random
 import subprocess
 import sys
 import threading
@@ -261,85 +259,3 @@ def test_document_put_base_version_race_across_servers_has_exactly_one_winner(cl
     assert doc["version"] == 2 and doc["body"] == f"written by {winner.name}\n"
     stale = writers[1].cli("doc", "put", "runbook", "--base-version", "1", "--body", "late")
     assert stale.exit_code == 5 and "version 2" in stale.stderr
-
-
-def test_change_sequence_never_lets_a_cursor_skip_a_late_commit(make_fleet, server):
-    """Sequence order is commit order: a reader of `seq > cursor` never passes an uncommitted change."""
-    from fleetctl import db
-    from fleetctl.models.core import Change, Fleet
-    from fleetctl.services import changes
-
-    fleet_id = Fleet.get(Fleet.name == make_fleet("seq").name).id
-    cursor = Change.select(Change.seq).order_by(Change.seq.desc()).scalar() or 0
-    inserted, release, done = threading.Event(), threading.Event(), threading.Event()
-    seqs = {}
-
-    def slow():
-        with db.write():
-            seqs["slow"] = changes.record("task", 1, fleet_id, None, "slow")
-            inserted.set()
-            release.wait(10)
-
-    def fast():
-        inserted.wait(10)
-        with db.write():
-            seqs["fast"] = changes.record("task", 2, fleet_id, None, "fast")
-        done.set()
-
-    threads = [threading.Thread(target=slow), threading.Thread(target=fast)]
-    for thread in threads:
-        thread.start()
-    inserted.wait(10)
-    # The fast transaction must wait for the slow one instead of committing a later sequence number
-    # first: a reader advancing its cursor to that number would never see the slow change.
-    assert not done.wait(0.5)
-    assert list(Change.select().where(Change.seq > cursor, Change.fleet == fleet_id)) == []
-    release.set()
-    for thread in threads:
-        thread.join(10)
-    seen = [(c.seq, c.event) for c in Change.select().where(Change.seq > cursor, Change.fleet == fleet_id)
-            .order_by(Change.seq)]
-    assert [event for _, event in seen] == ["slow", "fast"] and seqs["slow"] < seqs["fast"]
-
-
-def test_concurrent_writers_and_a_polling_reader_never_skip_a_change(make_fleet, server):
-    from fleetctl import db
-    from fleetctl.models.core import Change, Fleet
-    from fleetctl.services import changes
-
-    fleet_id = Fleet.get(Fleet.name == make_fleet("seqload").name).id
-    start = Change.select(Change.seq).order_by(Change.seq.desc()).scalar() or 0
-    written, seen, stop = [], [], threading.Event()
-    lock = threading.Lock()
-
-    def writer(n: int) -> None:
-        rng = random.Random(n)
-        for i in range(8):
-            with db.write():
-                seq = changes.record("task", n * 100 + i, fleet_id, None, "load")
-                time.sleep(rng.random() * 0.004)  # hold the transaction open a little
-            with lock:
-                written.append(seq)
-
-    def reader() -> None:
-        cursor = start
-        while True:
-            final = stop.is_set()
-            rows = [c.seq for c in Change.select(Change.seq).where(Change.seq > cursor, Change.fleet == fleet_id)
-                    .order_by(Change.seq)]
-            seen.extend(rows)
-            cursor = rows[-1] if rows else cursor
-            if final:
-                return
-            time.sleep(0.001)
-
-    poller = threading.Thread(target=reader)
-    poller.start()
-    writers = [threading.Thread(target=writer, args=(n,)) for n in range(6)]
-    for thread in writers:
-        thread.start()
-    for thread in writers:
-        thread.join(30)
-    stop.set()
-    poller.join(30)
-    assert sorted(seen) == sorted(written) and len(seen) == 48  # nothing skipped, nothing twice
