@@ -317,3 +317,18 @@ def test_pinned_entries_for_the_wake_prompt(make_fleet):
     ops = Member.select().join(Fleet).where(Fleet.name == a.name, Member.name == "ops").get()
     assert [e["id"] for e in knowledge_feed.pinned(ops)] == [theirs["id"], general["id"], mine["id"]]
     assert ids(a.member("reader", domains=[infra], cross_fleet=True))[:3] == [theirs["id"], general["id"], mine["id"]]
+
+
+def test_a_replacement_keeps_the_visibility_it_replaces(make_fleet):
+    acme, labs = make_fleet("acme"), make_fleet("labs")
+    author = acme.member("ops", domains=["infra"])
+    outsider = labs.member("scout", domains=["infra"], cross_fleet=True)
+    old = author.client.post("/v1/knowledge", {"kind": "gotcha", "title": "docker net changed",
+                                               "domains": ["infra"], "visibility": "cross-fleet"})
+    fix = author.client.post("/v1/knowledge", {"kind": "fix", "title": "use the new bridge", "supersedes": old["id"]})
+    assert fix["visibility"] == "cross-fleet" and fix["domains"] == ["infra"]
+    assert outsider.client.get(f"/v1/knowledge/{fix['id']}")["title"] == "use the new bridge"
+    narrowed = author.client.post("/v1/knowledge", {"kind": "fix", "title": "internal detail",
+                                                    "supersedes": fix["id"], "visibility": "fleet"})
+    assert narrowed["visibility"] == "fleet"
+    assert outsider.http("GET", f"/v1/knowledge/{narrowed['id']}").status == 404

@@ -10,7 +10,16 @@ import typer
 
 from fleetctl.cli import output
 from fleetctl.cli.app import FleetTyper, client, json_mode
-from fleetctl.cli.inputs import AfterOpt, BodyFileOpt, BodyOpt, DomainOpt, LimitOpt, read_body
+from fleetctl.cli.inputs import (
+    AfterOpt,
+    BodyFileOpt,
+    BodyOpt,
+    DomainOpt,
+    LimitOpt,
+    VisibilityOpt,
+    read_body,
+    visibility_field,
+)
 
 doc_app = FleetTyper(help="Versioned documents: specs, runbooks, plans. Every version is kept.")
 
@@ -41,10 +50,7 @@ def put(
     message: Annotated[str | None, typer.Option("--message", "-m", help="What changed (like a commit message).")]
     = None,
     domain: DomainOpt = None,
-    cross_fleet: Annotated[bool | None, typer.Option(
-        "--cross-fleet/--fleet-only",
-        help="Visible to other fleets' cross-fleet members sharing a domain, or to your fleet only "
-             "(kept if omitted; new documents are fleet-only).")] = None,
+    cross_fleet: VisibilityOpt = None,
 ) -> None:
     """Write a new version of a document (created on first put). The body is the whole new text."""
     data: dict = {"body": read_body(body, body_file, required=True)}
@@ -52,8 +58,7 @@ def put(
                        ("domains", domain)):
         if value is not None:
             data[key] = value
-    if cross_fleet is not None:
-        data["visibility"] = "cross-fleet" if cross_fleet else "fleet"
+    data.update(visibility_field(cross_fleet))
     doc = client(ctx).request("PUT", path(name), body=data)
     output.emit(ctx, doc, lambda d: print(f"Wrote {d['address']} version {d['version']}."))
 

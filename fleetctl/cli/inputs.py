@@ -14,6 +14,10 @@ BodyOpt = Annotated[str | None, typer.Option("--body", help="Body text (markdown
 BodyFileOpt = Annotated[str | None, typer.Option("--body-file", help="Read the body from FILE ('-' for stdin).")]
 DomainOpt = Annotated[list[str] | None, typer.Option("--domain", "-d", help="Domain tag (repeatable).")]
 CrossFleetOpt = Annotated[bool, typer.Option("--cross-fleet", help="Visible to other fleets' cross-fleet members.")]
+VisibilityOpt = Annotated[bool | None, typer.Option(
+    "--cross-fleet/--fleet-only",
+    help="Visible to other fleets' cross-fleet members, or to your fleet only "
+         "(kept from the item it replaces if omitted; new items are fleet-only).")]
 LimitOpt = Annotated[int | None, typer.Option("--limit", min=1, help="At most N items (server caps at 200).")]
 AfterOpt = Annotated[int | None, typer.Option("--after", help="Continue after this `next` cursor.")]
 
@@ -42,5 +46,8 @@ def read_body(body: str | None, body_file: str | None, required: bool = False) -
     return body
 
 
-def visibility(cross_fleet: bool) -> str:
-    return "cross-fleet" if cross_fleet else "fleet"
+def visibility_field(cross_fleet: bool | None) -> dict:
+    """The `visibility` body field for a --cross-fleet/--fleet-only flag; {} when neither was given."""
+    if cross_fleet is None:
+        return {}
+    return {"visibility": "cross-fleet" if cross_fleet else "fleet"}

@@ -8,7 +8,16 @@ import typer
 
 from fleetctl.cli import output
 from fleetctl.cli.app import FleetTyper, client
-from fleetctl.cli.inputs import AfterOpt, BodyFileOpt, BodyOpt, CrossFleetOpt, DomainOpt, LimitOpt, read_body
+from fleetctl.cli.inputs import (
+    AfterOpt,
+    BodyFileOpt,
+    BodyOpt,
+    DomainOpt,
+    LimitOpt,
+    VisibilityOpt,
+    read_body,
+    visibility_field,
+)
 from fleetctl.errors import Invalid
 
 knowledge_app = FleetTyper(help="The knowledge feed: tips, gotchas, breaking changes and fixes.")
@@ -51,7 +60,7 @@ def publish(
     expires_at: Annotated[str | None, typer.Option("--expires-at", help="Expire at an ISO 8601 time "
                                                                         "(UTC unless it has an offset).")] = None,
     pin: Annotated[bool, typer.Option("--pin", help="Pin it: first in the feed and in every wake prompt.")] = False,
-    cross_fleet: CrossFleetOpt = False,
+    cross_fleet: VisibilityOpt = None,
 ) -> None:
     """Publish an entry to your fleet's feed.
 
@@ -64,7 +73,7 @@ def publish(
     if expires_in is not None and expires_at is not None:
         raise Invalid("give --expires-in or --expires-at, not both")
     payload: dict = {"kind": kind, "title": title, "body": text or "", "pinned": pin,
-                     "visibility": "cross-fleet" if cross_fleet else "fleet"}
+                     **visibility_field(cross_fleet)}
     optional = {"domains": domain, "supersedes": supersedes, "expires_in": expires_in, "expires_at": expires_at}
     payload.update({k: v for k, v in optional.items() if v is not None})
     data = client(ctx).post("/v1/knowledge", payload)

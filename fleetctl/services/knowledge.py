@@ -141,6 +141,8 @@ def publish(caller: Member, kind: str, title: str, body: str | None = None, doma
         old = _superseded(caller, supersedes)
         if domains is None:  # a replacement reaches the same readers unless told otherwise
             fields["domains"] = old.domains
+        if visibility is None:
+            fields["visibility"] = old.visibility
     with db.write():
         sweep_expired(now)
         entry = Knowledge.create(fleet=caller.fleet_id, author=caller.id, created_at=now,
