@@ -65,7 +65,8 @@ class Cluster:
 @pytest.fixture(scope="module")
 def cluster():
     url = fresh_pg_database()
-    a_proc, b_proc = servers.spawn(url, SERVER_ENV), servers.spawn(url, SERVER_ENV)
+    # Few threads: the test PostgreSQL is shared (max_connections) and a thread holds a connection.
+    a_proc, b_proc = servers.spawn(url, SERVER_ENV, threads=4), servers.spawn(url, SERVER_ENV, threads=4)
     a, b = servers.wait_ready(a_proc), servers.wait_ready(b_proc)
     try:
         yield Cluster(url, a, b)
@@ -115,7 +116,7 @@ def test_servers_and_db_upgrade_starting_at_once_migrate_a_fresh_database_once()
     try:
         upgrade = subprocess.Popen([sys.executable, "-m", "fleetctl", "db", "upgrade", "--db", url, "--json"],
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        running = [servers.wait_ready(p) for p in [servers.spawn(url), servers.spawn(url)]]
+        running = [servers.wait_ready(p) for p in [servers.spawn(url, threads=2), servers.spawn(url, threads=2)]]
         out, err = upgrade.communicate(timeout=60)
         assert upgrade.returncode == 0, err
         for server in running:
@@ -163,7 +164,7 @@ def test_db_upgrade_info_and_serve_on_postgresql_also_through_fleet_db():
         info = servers.local(None, "db", "info", env={"FLEET_DB": url})
         assert info["engine"] == "postgres" and info["pending"] == [] and info["url"].endswith(name)
         made = servers.local(None, "fleet", "create", "envfleet", env={"FLEET_DB": url})
-        with servers.start(None, {"FLEET_DB": url}) as server:
+        with servers.start(None, {"FLEET_DB": url}, threads=2) as server:
             assert f"/{name}" in server.log()
             owner = Actor(made["member"]["address"], made["token"], server.url)
             assert owner.client.get("/v1/agents/owner")["address"] == "envfleet/owner"
