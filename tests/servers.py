@@ -74,13 +74,13 @@ def _db_args(db_url: str | None) -> list[str]:
     return ["--db", db_url] if db_url else []  # None: the database comes from FLEET_DB in env
 
 
-def spawn(db_url: str | None, env: dict | None = None, threads: int = 8) -> subprocess.Popen:
+def spawn(db_url: str | None, env: dict | None = None, threads: int = 8, args: tuple = ()) -> subprocess.Popen:
     """Launch `fleetctl serve` without waiting for it (see `wait_ready`); output goes to a log file."""
     fd, log_path = tempfile.mkstemp(prefix="fleetctl-serve-", suffix=".log")
     with os.fdopen(fd, "w") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "fleetctl", "serve", "--host", "127.0.0.1", "--port", "0",
-             "--threads", str(threads), *_db_args(db_url)],
+             "--threads", str(threads), *_db_args(db_url), *args],
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=_env(env))
     process.log_path = log_path
     return process
@@ -111,9 +111,10 @@ def wait_ready(process: subprocess.Popen, timeout: float = 30.0) -> ServerProces
         raise RuntimeError(f"fleetctl serve not ready after {timeout}s:\n{fh.read()}")
 
 
-def start(db_url: str | None, env: dict | None = None, threads: int = 8, timeout: float = 30.0) -> ServerProcess:
-    """Start `fleetctl serve` on `db_url` on a free port and return once it answers."""
-    return wait_ready(spawn(db_url, env, threads), timeout)
+def start(db_url: str | None, env: dict | None = None, threads: int = 8, timeout: float = 30.0,
+          args: tuple = ()) -> ServerProcess:
+    """Start `fleetctl serve [args]` on `db_url` on a free port and return once it answers."""
+    return wait_ready(spawn(db_url, env, threads, args), timeout)
 
 
 def local(db_url: str | None, *args: str, env: dict | None = None) -> dict:

@@ -20,6 +20,9 @@ ENVIRONMENT = [
     ("FLEET_CONFIG_DIR", "Directory of profiles.json (default: the user config dir)."),
     ("FLEET_DATA_DIR", "Directory of the default database and the quickstart files (default: the user data dir)."),
     ("FLEET_BCRYPT_ROUNDS", "bcrypt cost of new tokens (default 10)."),
+    ("FLEET_AUTH_CACHE_TTL", "Seconds a verified token stays cached by a server (default and maximum 30)."),
+    ("FLEET_AUTH_FAILURES_PER_MINUTE", "Failed authentications allowed per client address and minute (default 60)."),
+    ("FLEET_RATE_SYNC_MS", "How often servers on PostgreSQL sync shared rate-limit counters (default 300)."),
     ("NO_COLOR", "Disable colours in human output."),
 ]
 EXIT_CODES = [(0, "ok"), (1, "other error"), (2, "usage error or invalid input"),

@@ -33,6 +33,9 @@ def serve(
                                       min=0, max=65535)] = 8700,
     db: DbOpt = None,
     threads: Annotated[int, typer.Option("--threads", help="Worker threads.", min=1, max=256)] = 8,
+    trusted_proxy: Annotated[str | None, typer.Option(
+        "--trusted-proxy", help="Address of a load balancer whose X-Forwarded-For names the client "
+                                "(for the audit log and the per-address limit on failed logins).")] = None,
 ) -> None:
     """Run the fleet server (waitress) on the database; migrations run at start."""
     import logging
@@ -50,8 +53,11 @@ def serve(
     app = create_app(url)
     # waitress would otherwise spool bodies of up to 1 GB to disk before the app can refuse them; the
     # margin lets the app answer the usual > 1 MiB body with its own problem+json 413.
+    proxy = {"trusted_proxy": trusted_proxy, "trusted_proxy_headers": {"x-forwarded-for"},
+             "trusted_proxy_count": 1} if trusted_proxy else {}
     server = waitress.create_server(app, host=host, port=port, threads=threads, ident="fleetctl",
-                                    clear_untrusted_proxy_headers=True, max_request_body_size=MAX_BODY + 65536)
+                                    clear_untrusted_proxy_headers=True, max_request_body_size=MAX_BODY + 65536,
+                                    **proxy)
 
     def stop(_signum, _frame):
         raise SystemExit(0)
@@ -67,6 +73,7 @@ def serve(
     finally:
         server.close()
         audit.writer.stop()
+        getattr(app.config["LIMITER"], "stop", lambda: None)()
         print("fleetctl server stopped", flush=True)
 
 

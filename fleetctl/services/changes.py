@@ -11,6 +11,8 @@ def record(kind: str, ref_id: int, fleet_id: int, member_id: int | None = None, 
 
     On PostgreSQL a transaction-scoped advisory lock serialises appenders, so sequence order is
     commit order and a cursor can never skip a change that commits late on another server.
+    Call it last in the transaction, after every row update: holding that lock while waiting for a
+    row lock could deadlock with a writer that holds the row and waits for the lock.
     """
     if db.engine() == "postgres":
         db.database.execute_sql("SELECT pg_advisory_xact_lock(7007002)")

@@ -148,7 +148,6 @@ def publish(caller: Member, kind: str, title: str, body: str | None = None, doma
         entry = Knowledge.create(fleet=caller.fleet_id, author=caller.id, created_at=now,
                                  tagged=bool(fields["domains"]), supersedes=supersedes, **fields)
         vis.set_domains(KIND, entry.id, entry.domains)
-        changes.record(KIND, entry.id, caller.fleet_id, None, "published")
         if supersedes is not None:
             # Conditional, so two racing replacements cannot both supersede the same entry.
             done = (Knowledge.update(state="superseded", superseded_by=entry.id)
@@ -157,6 +156,9 @@ def publish(caller: Member, kind: str, title: str, body: str | None = None, doma
             if done != 1:
                 _require_replaceable(Knowledge.get_by_id(supersedes))
                 raise Conflict(f"knowledge entry {supersedes} changed while publishing; try again")
+        # Changes are recorded last: the change-order lock must never be held while waiting for a row.
+        changes.record(KIND, entry.id, caller.fleet_id, None, "published")
+        if supersedes is not None:
             changes.record(KIND, supersedes, caller.fleet_id, None, "superseded")
     return get(caller, entry.id)
 
