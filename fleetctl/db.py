@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
+import threading
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -59,9 +61,22 @@ def engine() -> str:
     return "postgres" if isinstance(database.obj, PostgresqlDatabase) else "sqlite"
 
 
+_sqlite_writer = threading.RLock()
+
+
+@contextlib.contextmanager
 def write():
-    """A write transaction (IMMEDIATE on SQLite); nests as a savepoint."""
-    return database.atomic()
+    """A write transaction (IMMEDIATE on SQLite); nests as a savepoint.
+
+    On SQLite the threads of one process queue on a lock before BEGIN IMMEDIATE: SQLite's own busy
+    handler sleep-polls (up to 100 ms a try), which made p99 latency under 8 writers ten times worse.
+    """
+    if engine() == "postgres":
+        with database.atomic():
+            yield
+        return
+    with _sqlite_writer, database.atomic():
+        yield
 
 
 def lock_row(model, row_id: int) -> None:

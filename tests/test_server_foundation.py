@@ -127,3 +127,21 @@ def test_concurrent_rotations_leave_exactly_one_live_token(make_fleet):
     assert minted, [r.body for r in results]
     live = [t for t in minted if type(agent)(agent.address, t, agent.url).http("GET", "/v1/whoami").status == 200]
     assert len(live) == 1, (len(minted), len(live))
+
+
+def test_a_known_token_outlives_a_forged_token_flood_from_its_address(make_fleet, monkeypatch):
+    from fleetctl.services import tokens
+
+    fleet = make_fleet()
+    agent = fleet.member("steady")
+    assert agent.http("GET", "/v1/whoami").status == 200
+    monkeypatch.setattr(tokens, "failures", tokens.SlidingWindow(60.0))
+    forged = f"flt_1_1_{'a' * 36}"
+    statuses = {fleet.owner.http("GET", "/v1/whoami", headers={"Authorization": f"Bearer {forged}"}).status
+                for _ in range(tokens.AUTH_FAILURES_PER_MINUTE + 5)}
+    assert statuses == {401, 429}
+    key = __import__("hashlib").sha256(agent.token.encode()).hexdigest()
+    tokens.cache._entries[key].expires = 0  # its cached trust ran out: it must be verified again
+    assert agent.http("GET", "/v1/whoami").status == 200
+    stranger = fleet.member("newcomer")  # never verified here: refused before bcrypt while the flood lasts
+    assert stranger.http("GET", "/v1/whoami").status == 429

@@ -160,7 +160,8 @@ def publish(caller: Member, kind: str, title: str, body: str | None = None, doma
         changes.record(KIND, entry.id, caller.fleet_id, None, "published")
         if supersedes is not None:
             changes.record(KIND, supersedes, caller.fleet_id, None, "superseded")
-    return get(caller, entry.id)
+    entry.author = caller  # the entry as written; no read-back
+    return entry
 
 
 def chain(caller: Member, entry_id: int) -> list[Knowledge]:

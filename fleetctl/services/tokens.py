@@ -99,7 +99,12 @@ class _Entry:
 
 
 class AuthCache:
-    """Verified tokens keyed by SHA-256 of the token, for at most CACHE_TTL seconds."""
+    """Verified tokens keyed by SHA-256 of the token, trusted for at most CACHE_TTL seconds.
+
+    An expired entry is kept (until revoke, rotate or the size cap) only to remember that the token
+    was once good: such a token is re-verified in full, but not refused by the per-address failure
+    limit, so a flood of forged tokens from a shared address cannot lock out the agents behind it.
+    """
 
     def __init__(self, ttl: float | None = None) -> None:
         self.ttl = cache_ttl() if ttl is None else min(MAX_CACHE_TTL, ttl)
@@ -111,10 +116,12 @@ class AuthCache:
         if entry is None:
             return None
         if entry.expires < time.monotonic():
-            with self._lock:
-                self._entries.pop(key, None)
             return None
         return entry
+
+    def known(self, key: str) -> bool:
+        """Whether this token verified in this process before (its trust may have expired)."""
+        return key in self._entries
 
     def put(self, key: str, member: Member, token_id: int) -> None:
         with self._lock:
@@ -149,7 +156,7 @@ def authenticate(token: str, ip: str | None) -> tuple[Member, int]:
         return entry.member, entry.token_id
     ip_key = f"ip:{ip}"
     over = failures.hit(ip_key, AUTH_FAILURES_PER_MINUTE, count=False)
-    if not over.allowed:
+    if not over.allowed and not cache.known(key):
         raise RateLimited("too many failed authentications from this address",
                           retry_after=over.retry_after, limit=AUTH_FAILURES_PER_MINUTE, reset=over.reset)
     try:
