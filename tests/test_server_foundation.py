@@ -144,4 +144,11 @@ def test_a_known_token_outlives_a_forged_token_flood_from_its_address(make_fleet
     tokens.cache._entries[key].expires = 0  # its cached trust ran out: it must be verified again
     assert agent.http("GET", "/v1/whoami").status == 200
     stranger = fleet.member("newcomer")  # never verified here: refused before bcrypt while the flood lasts
-    assert stranger.http("GET", "/v1/whoami").status == 429
+    refused = stranger.http("GET", "/v1/whoami")
+    assert refused.status == 429 and refused.getheader("Content-Type") == "application/problem+json"
+    assert int(refused.getheader("Retry-After")) >= 1 and "failed authentications" in refused.body["detail"]
+    from fleetctl.models.core import AuditEntry
+    from fleetctl.services import audit
+
+    audit.writer.flush()
+    assert AuditEntry.select().where(AuditEntry.status == 429, AuditEntry.action == "GET /v1/whoami").exists()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from flask import Flask, current_app, g, request
 
 from fleetctl.errors import FleetError, RateLimited, Unauthorized
@@ -71,9 +73,35 @@ def record(response):
     return response
 
 
+class FloodShield:
+    """WSGI middleware: while an address is over its failed-authentication limit, its requests with
+    unknown tokens get their 429 (audited like any refusal) before Flask builds a request, so a
+    flood costs the server a fraction of a normal request and legitimate agents keep their share."""
+
+    def __init__(self, wsgi_app) -> None:
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if path.startswith("/v1/") and path not in PUBLIC_PATHS:
+            scheme, _, token = environ.get("HTTP_AUTHORIZATION", "").partition(" ")
+            ip = environ.get("REMOTE_ADDR")
+            refusal = tokens.flood_refusal(token.strip(), ip) if scheme.lower() == "bearer" else None
+            if refusal is not None:
+                audit.writer.record(fleet=None, member=None, action=f"{environ.get('REQUEST_METHOD')} {path}",
+                                    resource=None, status=429, ip=ip)
+                body = json.dumps(refusal.problem()).encode()
+                start_response("429 Too Many Requests", [
+                    ("Content-Type", "application/problem+json"), ("Content-Length", str(len(body))),
+                    *rate_headers(refusal).items()])
+                return [body]
+        return self.wsgi_app(environ, start_response)
+
+
 def install(app: Flask) -> None:
     app.before_request(authenticate)
     app.after_request(record)
+    app.wsgi_app = FloodShield(app.wsgi_app)
 
 
 def rate_headers(err: FleetError) -> dict:

@@ -144,6 +144,23 @@ cache = AuthCache()
 failures = SlidingWindow(60.0)
 
 
+def _flood_refusal(key: str, ip: str | None) -> RateLimited | None:
+    over = failures.hit(f"ip:{ip}", AUTH_FAILURES_PER_MINUTE, count=False)
+    if over.allowed or cache.known(key):
+        return None
+    return RateLimited("too many failed authentications from this address",
+                       retry_after=over.retry_after, limit=AUTH_FAILURES_PER_MINUTE, reset=over.reset)
+
+
+def flood_refusal(token: str, ip: str | None) -> RateLimited | None:
+    """The 429 that `authenticate` would answer before any work, or None: lets the server refuse a
+    flood of bad tokens without building a request for each one."""
+    key = hashlib.sha256((token or "").encode()).hexdigest()
+    if cache.get(key) is not None:
+        return None
+    return _flood_refusal(key, ip)
+
+
 def authenticate(token: str, ip: str | None) -> tuple[Member, int]:
     """Return the (member, token id) behind a bearer token, or raise Unauthorized / RateLimited.
 
@@ -154,11 +171,10 @@ def authenticate(token: str, ip: str | None) -> tuple[Member, int]:
     entry = cache.get(key)
     if entry is not None:
         return entry.member, entry.token_id
+    refusal = _flood_refusal(key, ip)
+    if refusal is not None:
+        raise refusal
     ip_key = f"ip:{ip}"
-    over = failures.hit(ip_key, AUTH_FAILURES_PER_MINUTE, count=False)
-    if not over.allowed and not cache.known(key):
-        raise RateLimited("too many failed authentications from this address",
-                          retry_after=over.retry_after, limit=AUTH_FAILURES_PER_MINUTE, reset=over.reset)
     try:
         fleet_id, token_id, secret = parse(token)
         row = (Token.select(Token, Member, Fleet).join(Member).join(Fleet)
