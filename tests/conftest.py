@@ -17,6 +17,19 @@ PG_ADMIN_URL = os.environ.get("FLEET_TEST_PG", "postgresql://postgres@127.0.0.1:
 ENGINES = [e for e in os.environ.get("FLEET_TEST_ENGINES", "sqlite,postgres").split(",") if e]
 
 
+def pytest_collection_modifyitems(config, items):
+    """`@pytest.mark.engine("postgres")` keeps a test to the engines it is about (deselected, not skipped,
+    on the others)."""
+    keep, drop = [], []
+    for item in items:
+        marker = item.get_closest_marker("engine")
+        engine = item.callspec.params.get("db_url") if hasattr(item, "callspec") else None
+        (drop if marker and engine and engine not in marker.args else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 @pytest.fixture(autouse=True)
 def isolated_env(tmp_path, monkeypatch):
     """Every test gets its own config and data dirs and no ambient credentials."""

@@ -12,12 +12,13 @@ from peewee import PostgresqlDatabase
 
 from fleetctl.services.ratelimit_shared import SharedWindow
 
+# The SQLite run keeps the in-memory limiter: nothing to share.
+pytestmark = pytest.mark.engine("postgres")
+
 
 @pytest.fixture
 def pg(server):
-    """The session's PostgreSQL database (the SQLite run keeps the in-memory limiter: nothing to share)."""
-    if server.engine != "postgres":
-        pytest.skip("the shared limiter is for PostgreSQL")
+    """The session's PostgreSQL database."""
     from fleetctl import db
 
     return db.database.obj

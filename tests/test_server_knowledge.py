@@ -275,9 +275,8 @@ def _q(text: str) -> str:
     return urlencode({"q": text})
 
 
+@pytest.mark.engine("sqlite")  # EXPLAIN QUERY PLAN is SQLite's; PostgreSQL plans by statistics
 def test_feed_queries_walk_indexes_never_the_table(make_fleet, server, monkeypatch):
-    if server.engine != "sqlite":
-        pytest.skip("EXPLAIN QUERY PLAN is SQLite's; PostgreSQL plans by statistics")
     from fleetctl import db
     from fleetctl.models.core import Fleet, Member
     from fleetctl.services import knowledge_feed
