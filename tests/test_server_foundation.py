@@ -152,3 +152,12 @@ def test_a_known_token_outlives_a_forged_token_flood_from_its_address(make_fleet
 
     audit.writer.flush()
     assert AuditEntry.select().where(AuditEntry.status == 429, AuditEntry.action == "GET /v1/whoami").exists()
+
+
+def test_the_last_owner_cannot_demote_itself(make_fleet):
+    fleet = make_fleet()
+    resp = fleet.owner.http("PATCH", f"/v1/agents/{fleet.owner.name}", {"role": "agent"})
+    assert resp.status == 409 and "last owner" in resp.body["detail"]
+    assert fleet.owner.client.get("/v1/whoami")["member"]["role"] == "owner"
+    fleet.member("second", role="owner")
+    assert fleet.owner.http("PATCH", f"/v1/agents/{fleet.owner.name}", {"role": "reviewer"}).status == 200

@@ -112,10 +112,17 @@ def list_members(caller: Member, limit: int | None = None, after: int | None = N
     return paging.page(q, Member.id, limit, after, to_dict, newest_first=False)
 
 
+def _other_owner(member: Member) -> bool:
+    """Whether the member's fleet has a live owner besides it (a fleet must keep one)."""
+    return Member.select().where(Member.fleet == member.fleet_id, Member.role == "owner", Member.id != member.id,
+                                 Member.revoked_at.is_null()).exists()
+
+
 def update(caller: Member, name: str, changes: dict) -> Member:
     """Change only the fields given: role, domains, cross_fleet, allow_fleets, rate_limit."""
     require_owner(caller, "agent update")
     member = get_in_fleet(caller, name)
+    was_owner = member.role == "owner"
     if "role" in changes:
         member.role = _role(changes["role"])
     if "domains" in changes:
@@ -127,6 +134,9 @@ def update(caller: Member, name: str, changes: dict) -> Member:
     if "rate_limit" in changes:
         member.rate_limit = _rate_limit(changes["rate_limit"], member.rate_limit)
     with db.write():
+        if was_owner and member.role != "owner" and not _other_owner(member):
+            raise Conflict(f"{member.address} is the last owner of fleet {member.fleet.name!r}; "
+                           f"make another member owner first")
         member.save()
     tokens.cache.drop_member(member.id)
     return member
