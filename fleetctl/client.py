@@ -20,7 +20,11 @@ class Client:
     """Talks JSON to a fleetctl server; raises the FleetError the server answered with."""
 
     def __init__(self, url: str, token: str | None = None, timeout: float = 30.0) -> None:
-        parts = urlsplit(url if "://" in url else f"http://{url}")
+        try:
+            parts = urlsplit(url if "://" in url else f"http://{url}")
+            port = parts.port
+        except ValueError as exc:  # a bad port or IPv6 literal
+            raise FleetError(f"invalid server URL {url!r} ({exc}); expected http://host:port") from exc
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise FleetError(f"invalid server URL {url!r}; expected http://host:port")
         self.url = url.rstrip("/")
@@ -28,7 +32,7 @@ class Client:
         self.timeout = timeout
         self._scheme = parts.scheme
         self._host = parts.hostname
-        self._port = parts.port or (443 if parts.scheme == "https" else 80)
+        self._port = port or (443 if parts.scheme == "https" else 80)
         self._base = parts.path.rstrip("/")
         self._conn: http.client.HTTPConnection | None = None
 

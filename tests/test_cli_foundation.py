@@ -45,6 +45,9 @@ def test_exit_codes(make_fleet, server):
     assert run_cli(["whoami"], {"FLEET_URL": server.url, "FLEET_TOKEN": "flt_1_1_garbage"}).exit_code == 3
     unreachable = run_cli(["whoami"], {"FLEET_URL": "http://127.0.0.1:9", "FLEET_TOKEN": agent.token})
     assert unreachable.exit_code == 7 and unreachable.stderr.count("\n") == 1
+    for bad_url in ("http://127.0.0.1:99999", "http://[::1", "http://host:port"):  # no "unexpected ValueError"
+        bad = run_cli(["whoami"], {"FLEET_URL": bad_url, "FLEET_TOKEN": agent.token})
+        assert bad.exit_code == 1 and bad.stderr.startswith("fleetctl: error: invalid server URL"), bad.stderr
     assert fleet.owner.cli("agent", "register").exit_code == 2
 
 
