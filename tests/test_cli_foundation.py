@@ -65,7 +65,10 @@ def test_agent_lifecycle_json(make_fleet):
     assert upd["domains"] == ["payments"]
     listed = owner.cli("agent", "list", "--json").json()
     assert {m["name"] for m in listed["items"]} == {"owner", "scout"} and listed["next"] is None
-    rev = owner.cli("agent", "revoke", "scout", "--json").json()
+    assert owner.cli("agent", "show", f"{fleet.name}/scout", "--json").json()["name"] == "scout"
+    empty = owner.cli("agent", "show", "")
+    assert empty.exit_code == 2 and empty.stdout == ""
+    rev = owner.cli("agent", "revoke", f"{fleet.name}/scout", "--json").json()
     assert rev["revoked_at"] is not None
     token = reg.json()["token"]
     assert fleet.owner.cli("whoami", env={"FLEET_TOKEN": token}).exit_code == 3

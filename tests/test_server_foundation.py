@@ -12,7 +12,7 @@ def test_healthz_needs_no_token(server):
 
 def test_openapi_describes_every_route(server):
     spec = http_request(server.url, "GET", "/v1/openapi.json").body
-    rules = {r.rule.replace("<", "{").replace(">", "}").replace("{int:", "{")
+    rules = {r.rule.replace("<", "{").replace(">", "}").replace("{int:", "{").replace("{path:", "{")
              for r in server.app.url_map.iter_rules() if r.endpoint != "static"}
     documented = set(spec["paths"])
     assert rules <= documented, rules - documented
@@ -161,3 +161,14 @@ def test_the_last_owner_cannot_demote_itself(make_fleet):
     assert fleet.owner.client.get("/v1/whoami")["member"]["role"] == "owner"
     fleet.member("second", role="owner")
     assert fleet.owner.http("PATCH", f"/v1/agents/{fleet.owner.name}", {"role": "reviewer"}).status == 200
+
+
+def test_members_are_addressed_by_fleet_slash_name_too(make_fleet):
+    fleet, other = make_fleet(), make_fleet()
+    worker = fleet.member("worker")
+    shown = fleet.owner.http("GET", f"/v1/agents/{worker.address}")
+    assert shown.status == 200 and shown.body["address"] == worker.address
+    assert fleet.owner.client.patch(f"/v1/agents/{worker.address}", {"domains": ["infra"]})["domains"] == ["infra"]
+    assert fleet.owner.client.post(f"/v1/agents/{worker.address}/token")["member"]["address"] == worker.address
+    assert fleet.owner.client.post(f"/v1/agents/{worker.address}/revoke")["revoked_at"] is not None
+    assert other.owner.http("GET", f"/v1/agents/{worker.address}").status == 404

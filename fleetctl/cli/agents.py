@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote
 
 import typer
 
@@ -22,6 +23,13 @@ RateOpt = Annotated[int | None, typer.Option("--rate-limit", min=1, help="Reques
 COLUMNS = [("NAME", "address"), ("ROLE", "role"), ("DOMAINS", "domains"), ("CROSS-FLEET", "cross_fleet"),
            ("CREATED", lambda m: output.relative(m["created_at"])),
            ("REVOKED", lambda m: output.relative(m["revoked_at"]) if m["revoked_at"] else "")]
+
+
+def _path(name: str, suffix: str = "") -> str:
+    """The URL path of a member: `name` or `fleet/name` (an empty name is a usage error)."""
+    if not name:
+        raise typer.BadParameter("a member name must not be empty")
+    return f"/v1/agents/{quote(name, safe='/')}{suffix}"
 
 
 def _show_minted(ctx: typer.Context, data: dict, verb: str) -> None:
@@ -58,7 +66,7 @@ def list_agents(ctx: typer.Context, limit: LimitOpt = None, after: AfterOpt = No
 @agent_app.command("show")
 def show(ctx: typer.Context, name: Annotated[str, typer.Argument(help="Member name.")]) -> None:
     """Show one member of your fleet."""
-    output.emit(ctx, client(ctx).get(f"/v1/agents/{name}"))
+    output.emit(ctx, client(ctx).get(_path(name)))
 
 
 @agent_app.command("update")
@@ -87,13 +95,13 @@ def update(
         body["rate_limit"] = rate_limit
     if not body:
         raise typer.BadParameter("give at least one flag to change")
-    output.emit(ctx, client(ctx).patch(f"/v1/agents/{name}", body))
+    output.emit(ctx, client(ctx).patch(_path(name), body))
 
 
 @agent_app.command("revoke")
 def revoke(ctx: typer.Context, name: Annotated[str, typer.Argument(help="Member name.")]) -> None:
     """Revoke a member and all its tokens at once (owner only)."""
-    data = client(ctx).post(f"/v1/agents/{name}/revoke")
+    data = client(ctx).post(_path(name, "/revoke"))
     output.emit(ctx, data, lambda d: print(f"Revoked {d['address']}; its tokens no longer work."))
 
 
@@ -102,7 +110,7 @@ def rotate(ctx: typer.Context,
            name: Annotated[str | None, typer.Argument(help="Member (owner only); omit for your own.")] = None
            ) -> None:
     """Mint a new token (shown once); the old one stops working at once."""
-    path = f"/v1/agents/{name}/token" if name else "/v1/tokens/rotate"
+    path = _path(name, "/token") if name is not None else "/v1/tokens/rotate"
     _show_minted(ctx, client(ctx).post(path), "New token for")
 
 

@@ -20,6 +20,11 @@ MEMBER_FIELDS = {
 REGISTER = {"name": F("string", required=True, max_length=63), **MEMBER_FIELDS}
 
 
+def _resource(name: str) -> str:
+    """The audit resource of a member named `name` or `fleet/name` by the caller."""
+    return f"agent:{name}" if "/" in name else f"agent:{g.member.fleet.name}/{name}"
+
+
 def _minted(member, token: str) -> dict:
     return {"token": token, "member": members.to_dict(member)}
 
@@ -37,22 +42,22 @@ def list_agents(query):
     return members.list_members(g.member, **query)
 
 
-@route(bp, "/agents/<name>", summary="Show one member of the caller's fleet.")
+@route(bp, "/agents/<path:name>", summary="Show one member of the caller's fleet.")
 def show(name):
     return members.to_dict(members.get_in_fleet(g.member, name))
 
 
-@route(bp, "/agents/<name>", "PATCH", summary="Change only the fields given (owner only).",
+@route(bp, "/agents/<path:name>", "PATCH", summary="Change only the fields given (owner only).",
        action="agent.update", body=MEMBER_FIELDS)
 def update(name, body):
-    g.resource = f"agent:{g.member.fleet.name}/{name}"
+    g.resource = _resource(name)
     return members.to_dict(members.update(g.member, name, body))
 
 
-@route(bp, "/agents/<name>/revoke", "POST", summary="Revoke a member and its tokens (owner only).",
+@route(bp, "/agents/<path:name>/revoke", "POST", summary="Revoke a member and its tokens (owner only).",
        action="agent.revoke")
 def revoke(name):
-    g.resource = f"agent:{g.member.fleet.name}/{name}"
+    g.resource = _resource(name)
     return members.to_dict(members.revoke(g.member, name))
 
 
@@ -64,9 +69,9 @@ def rotate_own():
     return _minted(member, token)
 
 
-@route(bp, "/agents/<name>/token", "POST", summary="Rotate a member's token (owner, or the member itself).",
+@route(bp, "/agents/<path:name>/token", "POST", summary="Rotate a member's token (owner, or the member itself).",
        action="token.rotate")
 def rotate(name):
-    g.resource = f"agent:{g.member.fleet.name}/{name}"
+    g.resource = _resource(name)
     member, token = members.rotate(g.member, name)
     return _minted(member, token)
