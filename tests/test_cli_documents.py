@@ -55,6 +55,12 @@ def test_exit_codes_and_one_line_errors(make_fleet):
     bad = home.owner.cli("doc", "put", "Bad_Name", "--body", "x")
     assert bad.exit_code == 2 and bad.stderr.startswith("fleetctl: error: invalid document name")
     assert home.owner.cli("doc", "put", "spec").exit_code == 2  # no body
+    empty = home.owner.cli("doc", "get", "")
+    assert empty.exit_code == 2 and empty.stdout == ""  # not the document list
+    ahead = home.owner.cli("doc", "put", "spec", "--body", "x", "--base-version", "7")
+    assert ahead.exit_code == 5 and "has no version 7 yet" in ahead.stderr
+    fresh = home.owner.cli("doc", "put", "fresh", "--body", "x", "--base-version", "3")
+    assert fresh.exit_code == 5 and "does not exist yet" in fresh.stderr
     assert home.owner.cli("doc", "put", "spec", "--body", "a", "--body-file", "f").exit_code == 2
 
     partner = other.member("partner", domains=["api"], cross_fleet=True)

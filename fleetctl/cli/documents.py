@@ -34,7 +34,9 @@ SHOWN = ("address", "title", "version", "latest_version", "visibility", "domains
 
 
 def path(name: str, suffix: str = "") -> str:
-    """The URL path of a document (`fleet/name` keeps its slash)."""
+    """The URL path of a document (`fleet/name` keeps its slash; an empty name is a usage error)."""
+    if not name:
+        raise typer.BadParameter("a document name must not be empty")
     return f"/v1/documents/{quote(name, safe='/')}{suffix}"
 
 
