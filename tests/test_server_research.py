@@ -63,6 +63,7 @@ def test_review_cycle_with_revision(make_fleet):
     assert author.http("POST", f"/v1/research/{r['id']}/revisions", {"body": "x"}).status == 409
     shown = author.client.get(f"/v1/research/{r['id']}")
     assert shown["state"] == "approved" and len(shown["reviews"]) == 2
+    assert set(shown["reviews"][0]) == {"reviewer", "verdict", "comment", "time", "revision"}  # DESIGN §2
 
 
 def test_draft_without_reviewers_then_asked(make_fleet):

@@ -104,7 +104,7 @@ def _show_human(r: dict) -> None:
     for v in r["reviews"]:
         comment = f": {v['comment']}" if v["comment"] else ""
         print(f"- {v['verdict']} by {v['reviewer']} on revision {v['revision']} "
-              f"({output.relative(v['at'])}){comment}")
+              f"({output.relative(v['time'])}){comment}")
 
 
 @research_app.command("show")

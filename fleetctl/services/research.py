@@ -154,7 +154,7 @@ def render(items: list[Research]) -> list[dict]:
         "fleet": fleets[r.fleet_id], "author": names[r.author_id], "reviewers": [names[m] for m in asked[r.id]],
         "state": r.state, "revision": r.revision,
         "reviews": [{"reviewer": names[v.reviewer_id], "verdict": v.verdict, "comment": v.comment,
-                     "at": iso(v.created_at), "revision": v.revision} for v in reviews[r.id]],
+                     "time": iso(v.created_at), "revision": v.revision} for v in reviews[r.id]],
         "created_at": iso(r.created_at), "updated_at": iso(r.updated_at),
     } for r in items]
 
