@@ -96,3 +96,15 @@ def test_client_commands_do_not_import_the_server_stack():
             "if m in sys.modules]; print(','.join(heavy))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_usage_errors_are_one_line_with_a_pointer_to_help():
+    for args, words in ((["knowledge", "search"], "Missing argument"), (["--bogus"], "No such option: --bogus"),
+                        (["wake", "--max-chars", "5"], "--max-chars"), (["msg", "read", "abc"], "Invalid value"),
+                        (["knowledge", "nope"], "No such command 'nope'")):
+        result = run_cli(args)
+        assert result.exit_code == 2, (args, result.stderr)
+        assert result.stderr.count("\n") == 1 and result.stderr.startswith("fleetctl: error: "), result.stderr
+        assert words in result.stderr and "--help')" in result.stderr and "Usage:" not in result.stderr
+    group = run_cli(["knowledge"])  # a group without a command still shows its help
+    assert group.exit_code == 2 and "Commands:" in group.stdout + group.stderr

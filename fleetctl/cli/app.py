@@ -39,13 +39,24 @@ def with_json(func: Callable) -> Callable:
 
 
 class FleetGroup(TyperGroup):
-    """The root group: turns a FleetError into one line on stderr and its exit code."""
+    """The root group: turns a FleetError or a usage error into one line on stderr and its exit code."""
+
+    def make_context(self, info_name: str | None, args: list[str], parent: _click.Context | None = None,
+                     **extra: Any) -> _click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except _click.exceptions.UsageError as err:  # a bad global option
+            usage_error(err)
+            raise
 
     def invoke(self, ctx: _click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except FleetError as err:
             fail(err.detail, err.exit_code, ctx)
+        except _click.exceptions.UsageError as err:
+            usage_error(err)
+            raise
         except (typer.Exit, typer.Abort, _click.exceptions.ClickException):
             raise
         except KeyboardInterrupt:
@@ -55,6 +66,14 @@ class FleetGroup(TyperGroup):
                 raise
             fail(f"unexpected {type(exc).__name__}: {exc} (rerun with --debug for a traceback)",
                  ExitCode.ERROR, ctx)
+
+
+def usage_error(err: _click.exceptions.UsageError) -> None:
+    """A parser error as one line with a pointer to the command's help (exit 2); help itself passes."""
+    if isinstance(err, _click.exceptions.NoArgsIsHelpError):
+        return
+    where = f" (see '{err.ctx.command_path} --help')" if err.ctx is not None else ""
+    fail(" ".join(err.format_message().split()) + where, err.exit_code)
 
 
 def fail(message: str, code: int, ctx: _click.Context | None = None) -> None:
