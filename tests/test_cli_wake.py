@@ -98,5 +98,13 @@ def test_hook_never_fails(make_fleet, server):
         result = run_cli(["wake", "--hook"], env)
         assert result.exit_code == 0, (env, result.stderr)
         assert result.stdout.count("\n") == 1 and result.stdout.startswith("(fleet wake unavailable:"), result.stdout
+    for args, env in ((["wake", "--hook", "--json"], {}), (["wake", "--hook"], {"FLEET_OUTPUT": "json"})):
+        as_json = run_cli(args, {**cases[0], **env})  # agents reading JSON still get one JSON document
+        assert as_json.exit_code == 0, as_json.stderr
+        data = as_json.json()
+        assert data["empty"] is True and data["cursor"] is None
+        assert data["prompt"].startswith("(fleet wake unavailable:")
+        assert set(data["sections"]) == {"breaking", "messages", "tasks", "research", "knowledge", "documents",
+                                         "pinned"} and "cannot reach" in data["error"]
     plain = run_cli(["wake"], cases[0])
     assert plain.exit_code == 7  # without --hook an outage is an error as usual

@@ -13,6 +13,7 @@ from fleetctl.errors import FleetError
 
 HOOK_TIMEOUT = 10.0
 DEFAULT_MAX_CHARS = 8000
+SECTIONS = ("breaking", "messages", "tasks", "research", "knowledge", "documents", "pinned")
 
 wake_app = FleetTyper(
     help="What changed for you since your last wake, as a prompt for a model (advances your cursor).",
@@ -29,6 +30,17 @@ def _fetch(api, peek: bool, max_chars: int) -> dict:
     return api.post("/v1/wake", {"max_chars": max_chars})
 
 
+def _unavailable(ctx: typer.Context, reason: str) -> None:
+    """The hook's one line when the fleet cannot be reached (a wake-shaped JSON document with --json); exit 0."""
+    line = f"(fleet wake unavailable: {reason}; continuing without fleet news)"
+    if json_mode(ctx):
+        output.print_json({"cursor": None, "empty": True, "prompt": line, "sections": {k: [] for k in SECTIONS},
+                           "error": reason})
+    else:
+        print(line)
+    raise typer.Exit(0)
+
+
 def _hook(ctx: typer.Context, peek: bool, max_chars: int) -> None:
     """Session-start hook mode: print the prompt, or one line when the fleet is unavailable; exit 0."""
     try:
@@ -37,11 +49,9 @@ def _hook(ctx: typer.Context, peek: bool, max_chars: int) -> None:
         settings = state(ctx).settings()
         data = _fetch(Client(settings.url, settings.token, timeout=HOOK_TIMEOUT), peek, max_chars)
     except FleetError as err:
-        print(f"(fleet wake unavailable: {err.detail}; continuing without fleet news)")
-        raise typer.Exit(0) from None
+        _unavailable(ctx, err.detail)
     except Exception as exc:  # an outage of any kind must never block an agent from starting
-        print(f"(fleet wake unavailable: {type(exc).__name__}: {exc}; continuing without fleet news)")
-        raise typer.Exit(0) from None
+        _unavailable(ctx, f"{type(exc).__name__}: {exc}")
     if json_mode(ctx):
         output.print_json(data)
     else:
