@@ -49,9 +49,10 @@ class Daemon:
     """Runs rounds over `targets`, logging one line per wake on `log`."""
 
     def __init__(self, targets: list[Target], command: str, interval: float = 60.0,
-                 max_chars: int | None = None, log: TextIO | None = None) -> None:
+                 max_chars: int | None = None, log: TextIO | None = None, command_stdout: int | None = None) -> None:
         self.targets = targets
         self.command = command
+        self.command_stdout = command_stdout  # None: the daemon's stdout; a file descriptor otherwise
         self.interval = interval
         self.max_chars = max_chars
         self.log = log or sys.stderr
@@ -134,7 +135,7 @@ class Daemon:
             env.pop("FLEET_PROFILE", None)
             try:
                 return subprocess.run(self.command, shell=True, input=prompt.encode("utf-8"), env=env,
-                                      check=False).returncode
+                                      stdout=self.command_stdout, check=False).returncode
             except OSError as exc:
                 self.say(f"cannot run `{self.command}`: {exc}")
                 return 127

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import signal
 import subprocess
@@ -113,3 +114,24 @@ def test_ctrl_c_and_sigterm_stop_cleanly(make_fleet, tmp_path):
         assert proc.returncode == code, err
         assert "Traceback" not in err and "stopping" in err.splitlines()[-1]
         assert "1 new" in err and "acked" in err
+
+
+def test_empty_exec_is_refused(make_fleet):
+    scout = quiet_member(make_fleet(), "scout")
+    for command in ("", "   "):
+        result = scout.cli("daemon", "--once", "--exec", command)
+        assert result.exit_code == 2 and result.stderr.count("\n") == 1 and "--exec" in result.stderr
+
+
+def test_json_keeps_stdout_one_document(make_fleet):
+    fleet = make_fleet()
+    scout = quiet_member(fleet, "scout")
+    send(fleet.owner, "scout", "json please")
+    env = {**os.environ, "FLEET_URL": scout.url, "FLEET_TOKEN": scout.token}
+    proc = subprocess.run([sys.executable, "-m", "fleetctl", "daemon", "--once", "--exec",
+                           "cat > /dev/null; echo from-the-command", "--json"],
+                          env=env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == {"ok": True}  # the command's output went to stderr
+    assert "from-the-command" in proc.stderr and "1 new" in proc.stderr
+    assert scout.client.get("/v1/wake")["empty"] is True

@@ -6,8 +6,9 @@ from typing import Annotated
 
 import typer
 
-from fleetctl.cli.app import state
-from fleetctl.errors import FleetError
+from fleetctl.cli import output
+from fleetctl.cli.app import json_mode, state
+from fleetctl.errors import FleetError, Invalid
 
 
 def _targets(ctx: typer.Context, profiles: list[str]) -> list:
@@ -44,10 +45,17 @@ def daemon(
 
     Failures back off exponentially (capped at 15 minutes). Ctrl-C stops (exit 130), SIGTERM too (exit 0).
     With --once the exit code is 0, 1 if a command failed, or the server error's code.
+    With --json, stdout holds only {"ok": true} (on success); the command's output goes to stderr.
     """
     from fleetctl.daemon import Daemon
 
-    code = Daemon(_targets(ctx, profile or []), exec_, interval, max_chars).run(once=once)
+    if not exec_.strip():
+        raise Invalid("--exec needs a command to run (an empty one would acknowledge every wake unread)")
+    as_json = json_mode(ctx)  # stdout holds one JSON document: the command's own output goes to stderr
+    code = Daemon(_targets(ctx, profile or []), exec_, interval, max_chars,
+                  command_stdout=2 if as_json else None).run(once=once)
+    if as_json and code == 0:
+        output.print_json({"ok": True})
     raise typer.Exit(code)
 
 
