@@ -143,7 +143,10 @@ def backup(target: str) -> None:
     import sqlite3
 
     source = database.connection()
-    dest = sqlite3.connect(target)
+    try:
+        dest = sqlite3.connect(target)
+    except sqlite3.Error as exc:
+        raise FleetError(f"cannot write a backup to {target}: {exc}") from None
     try:
         source.backup(dest)
     finally:

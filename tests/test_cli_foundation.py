@@ -108,3 +108,29 @@ def test_usage_errors_are_one_line_with_a_pointer_to_help():
         assert words in result.stderr and "--help')" in result.stderr and "Usage:" not in result.stderr
     group = run_cli(["knowledge"])  # a group without a command still shows its help
     assert group.exit_code == 2 and "Commands:" in group.stdout + group.stderr
+
+
+
+def test_local_commands_fail_in_one_clear_line(tmp_path):
+    def local(*args):  # a subprocess: local commands repoint the process's database
+        return subprocess.run([sys.executable, "-m", "fleetctl", *args], capture_output=True, text=True,
+                              env={**os.environ, "FLEET_BCRYPT_ROUNDS": "4"}, timeout=60)
+
+    missing = str(tmp_path / "missing.db")
+    for args in (["db", "info", "--db", missing], ["db", "backup", str(tmp_path / "b.db"), "--db", missing]):
+        result = local(*args)
+        assert result.returncode == 4 and "no database at" in result.stderr, result.stderr
+    assert not os.path.exists(missing)  # reading info creates nothing
+    db = str(tmp_path / "f.db")
+    assert local("db", "upgrade", "--db", db).returncode == 0
+    nowhere = local("db", "backup", str(tmp_path / "no" / "dir" / "b.db"), "--db", db)
+    assert nowhere.returncode == 1 and "cannot write a backup" in nowhere.stderr
+    assert nowhere.stderr.count("\n") == 1 and "unexpected" not in nowhere.stderr
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        served = local("serve", "--port", str(busy.getsockname()[1]), "--db", db)
+    assert served.returncode == 1 and "cannot listen on" in served.stderr, served.stderr
+    assert "unexpected" not in served.stderr and "Traceback" not in served.stderr

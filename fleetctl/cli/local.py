@@ -9,6 +9,7 @@ import typer
 
 from fleetctl.cli import output
 from fleetctl.cli.app import FleetTyper
+from fleetctl.errors import FleetError
 
 DbOpt = Annotated[str | None, typer.Option("--db", help="SQLite path or postgresql:// URL "
                                            "(default: FLEET_DB, else fleet.db in the user data dir).",
@@ -18,11 +19,14 @@ fleet_app = FleetTyper(help="Create fleets (local: runs against the database, no
 db_app = FleetTyper(help="Database maintenance (local): upgrade, backup, info.")
 
 
-def _open(db: str | None, migrate: bool = True) -> str:
+def _open(db: str | None, migrate: bool = True, must_exist: bool = False) -> str:
     from fleetctl import config
     from fleetctl import db as database
+    from fleetctl.errors import NotFound
 
     url = db or config.default_db()
+    if must_exist and "://" not in url and not os.path.exists(url):
+        raise NotFound(f"no database at {url} (fleetctl db upgrade or fleetctl serve creates one)")
     database.open_database(url, migrate_now=migrate)
     return url
 
@@ -55,9 +59,14 @@ def serve(
     # margin lets the app answer the usual > 1 MiB body with its own problem+json 413.
     proxy = {"trusted_proxy": trusted_proxy, "trusted_proxy_headers": {"x-forwarded-for"},
              "trusted_proxy_count": 1} if trusted_proxy else {}
-    server = waitress.create_server(app, host=host, port=port, threads=threads, ident="fleetctl",
-                                    clear_untrusted_proxy_headers=True, max_request_body_size=MAX_BODY + 65536,
-                                    **proxy)
+    try:
+        server = waitress.create_server(app, host=host, port=port, threads=threads, ident="fleetctl",
+                                        clear_untrusted_proxy_headers=True,
+                                        max_request_body_size=MAX_BODY + 65536, **proxy)
+    except OSError as exc:
+        audit.writer.stop()
+        getattr(app.config["LIMITER"], "stop", lambda: None)()
+        raise FleetError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
     def stop(_signum, _frame):
         raise SystemExit(0)
@@ -118,7 +127,7 @@ def db_backup(ctx: typer.Context, file: Annotated[str, typer.Argument(help="Targ
     """Consistent online copy of the SQLite database, safe while the server writes."""
     from fleetctl import db as database
 
-    _open(db, migrate=False)
+    _open(db, migrate=False, must_exist=True)
     database.backup(file)
     output.emit(ctx, {"backup": file, "bytes": os.path.getsize(file)},
                 lambda d: print(f"backed up to {file} ({d['bytes']} bytes)"))
@@ -130,7 +139,7 @@ def db_info(ctx: typer.Context, db: DbOpt = None) -> None:
     from fleetctl import db as database
     from fleetctl.models.core import Fleet, Member
 
-    url = _open(db, migrate=False)
+    url = _open(db, migrate=False, must_exist=True)
     versions = database.applied_versions()
     data = {"url": url if "://" not in url else url.split("@")[-1], "engine": database.engine(),
             "schema_version": max(versions, default=0),
