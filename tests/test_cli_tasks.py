@@ -44,6 +44,9 @@ def test_human_output_of_create_actions_and_show(crew):
     claimed = dev.cli("task", "claim", tid)
     assert claimed.exit_code == 0 and f"is accepted, assignee {dev.address} (version 2)" in claimed.stdout
     dev.cli("task", "start", tid)
+    dev.cli("doc", "put", "runbook", "--body", "steps")
+    missing = dev.cli("task", "submit", tid, "--link", "doc:no-such-doc")
+    assert missing.exit_code == 4 and "no-such-doc" in missing.stderr  # links name items that exist
     dev.cli("task", "submit", tid, "--note", "done it", "--link", "doc:runbook")
     shown = dev.cli("task", "show", tid)
     assert shown.exit_code == 0

@@ -114,7 +114,11 @@ def test_lifecycle_with_review_history_and_events(team):
     assert "agents never pass a review gate" in act(dev, tid, "approve").body["detail"]
     assert act(dev, tid, "request-changes", reason="me").status == 403
     assert ok(rev, tid, "request-changes", reason="add tests")["state"] == "in_progress"
-    ok(dev, tid, "submit", links=["research:12", "doc:runbook", "doc:other-fleet/spec"])
+    found = dev.client.post("/v1/research", {"title": "Key age", "confidence": 0.8})["id"]
+    dev.client.request("PUT", "/v1/documents/runbook", body={"body": "steps"})
+    for missing in ("research:999999", "doc:no-such-doc", "doc:other-fleet/spec"):  # an unknown id is 404
+        assert act(dev, tid, "submit", links=[missing]).status == 404, missing
+    ok(dev, tid, "submit", links=[f"research:{found}", "doc:runbook", f"doc:{fleet.name}/runbook"])
     done = ok(rev, tid, "approve", note="lgtm")
     assert done["state"] == "done" and done["version"] == 8
     assert [(h["action"], h["from"], h["to"], h["note"]) for h in done["history"]] == [
@@ -124,7 +128,8 @@ def test_lifecycle_with_review_history_and_events(team):
         ("approve", "in_review", "done", "lgtm")]
     assert [h["who"] for h in done["history"]][-2:] == [dev.address, rev.address]
     shown = dev.client.get(f"/v1/tasks/{tid}")
-    assert shown["links"] == ["research:12", "doc:runbook", "doc:other-fleet/spec"] and shown["research"] == []
+    assert shown["links"] == [f"research:{found}", "doc:runbook", f"doc:{fleet.name}/runbook"]
+    assert shown["research"] == []
     owner_id, dev_id = member_id(fleet.owner), member_id(dev)
     assert changes_for(tid) == [(dev_id, "assigned"), (None, "in_review"), (dev_id, "changes_requested"),
                                 (None, "in_review"), (owner_id, "done")]

@@ -100,10 +100,23 @@ def _check_input(action: str, member: str | None, reason: str | None, note: str 
     return validate.text(note, "note", required=False, max_len=10_000)
 
 
+def _check_links_exist(caller: Member, links: list[str] | None) -> None:
+    """Each linked research or document exists and the caller can see it, else 404."""
+    from fleetctl.services import documents, research
+
+    for link in links or []:
+        kind, _, ref = link.partition(":")
+        if kind == "research":
+            research.get_visible(caller, int(ref))
+        else:
+            documents.get_visible(caller, ref)
+
+
 def act(caller: Member, task_id: int, action: str, member: str | None = None, reason: str | None = None,
         note: str | None = None, links: list[str] | None = None, version: int | None = None) -> Task:
     """Move a task with one action of DESIGN's table; returns the task after the move."""
     text = _check_input(action, member, reason, note, links)
+    _check_links_exist(caller, links)
     with db.write():
         task = get_task(caller, task_id)
         if version is not None and version != task.version:
