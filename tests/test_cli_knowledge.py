@@ -72,6 +72,9 @@ def test_bad_input_one_line_exit_2_nothing_written(make_fleet, tmp_path):
         assert "Traceback" not in result.stderr
     for args in (["--kind", "tip", "--title", "t", "--supersedes", "x"], ["--title", "t"]):
         assert owner.cli("knowledge", "publish", *args).exit_code == 2  # the parser's own usage errors
+    for args, name in ((["show", "0"], "'ID'"), (["search"], "'QUERY'")):  # arguments named as in the docs
+        result = owner.cli("knowledge", *args)
+        assert result.exit_code == 2 and name in result.stderr and result.stderr.count("\n") == 1, result.stderr
     assert listed(owner, "--all") == []
     empty = publish(owner, "--kind", "tip", "--title", "t", "--body-file", "-", input="")
     assert empty["body"] == "" and listed(owner, "--all") == [empty["id"]]

@@ -23,7 +23,7 @@ from fleetctl.errors import Invalid
 knowledge_app = FleetTyper(help="The knowledge feed: tips, gotchas, breaking changes and fixes.")
 
 MAX_BODY_BYTES = 1024 * 1024
-IdArg = Annotated[int, typer.Argument(help="Entry id.", min=1)]
+IdArg = Annotated[int, typer.Argument(help="Entry id.", min=1, metavar="ID")]
 KindOpt = Annotated[str | None, typer.Option("--kind", "-k", help="Only entries of this kind: tip, gotcha, "
                                                                   "breaking or fix.")]
 AllOpt = Annotated[bool, typer.Option("--all", help="Include superseded, expired and retired entries (history).")]
@@ -103,7 +103,8 @@ def list_entries(
 @knowledge_app.command("search")
 def search(
     ctx: typer.Context,
-    query: Annotated[list[str], typer.Argument(help="Words to find in titles and bodies (all must match).")],
+    query: Annotated[list[str], typer.Argument(help="Words to find in titles and bodies (all must match).",
+                                              metavar="QUERY")],
     all_: AllOpt = False,
     limit: LimitOpt = None,
     after: AfterOpt = None,

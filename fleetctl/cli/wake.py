@@ -90,7 +90,8 @@ def wake(
 
 @wake_app.command("ack")
 def ack(ctx: typer.Context,
-        cursor: Annotated[int, typer.Argument(min=0, help="The cursor a (peeked) wake returned.")]) -> None:
+        cursor: Annotated[int, typer.Argument(min=0, metavar="CURSOR",
+                                              help="The cursor a (peeked) wake returned.")]) -> None:
     """Advance your wake cursor to CURSOR (never backwards)."""
     data = client(ctx).post("/v1/wake/ack", {"cursor": cursor})
     output.emit(ctx, data, lambda d: print(f"Wake cursor at {d['cursor']}."))
