@@ -13,7 +13,24 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from fleetctl import __version__
-from fleetctl.errors import FleetError, Unauthorized, Unreachable, from_status
+from fleetctl.errors import FleetError, Invalid, Unauthorized, Unreachable, from_status
+
+
+def _query(params: dict) -> str:
+    """The URL query string; a value that is not UTF-8 (a raw byte from the shell) is a 422-style error."""
+    try:
+        return urlencode(params, doseq=True)
+    except UnicodeEncodeError:
+        bad = [key for key, value in params.items() if not _encodes({key: value})]
+        raise Invalid(f"{', '.join(bad) or 'a parameter'} is not valid UTF-8 text") from None
+
+
+def _encodes(params: dict) -> bool:
+    try:
+        urlencode(params, doseq=True)
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 class Client:
@@ -53,7 +70,7 @@ class Client:
         if params:
             clean = {k: v for k, v in params.items() if v is not None and v != [] and v is not False}
             if clean:
-                path = f"{path}?{urlencode(clean, doseq=True)}"
+                path = f"{path}?{_query(clean)}"
         headers = {"Accept": "application/json", "User-Agent": f"fleetctl/{__version__}"}
         if auth:
             if not self.token:

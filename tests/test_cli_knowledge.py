@@ -80,6 +80,17 @@ def test_bad_input_one_line_exit_2_nothing_written(make_fleet, tmp_path):
     assert empty["body"] == "" and listed(owner, "--all") == [empty["id"]]
 
 
+def test_raw_non_utf8_bytes_in_arguments_are_usage_errors(make_fleet):
+    owner = make_fleet().owner
+    raw = "bad\udcff"  # how Python hands over a byte 0xff from the shell
+    for args, words in ((["knowledge", "search", raw], "q is not valid UTF-8"),
+                        (["knowledge", "list", "--domain", raw], "domain is not valid UTF-8"),
+                        (["doc", "get", raw], "argument is not valid UTF-8")):  # in a URL path: the CLI boundary
+        result = owner.cli(*args)
+        assert result.exit_code == 2 and words in result.stderr, (args, result.stderr)
+        assert result.stderr.count("\n") == 1 and "unexpected" not in result.stderr
+
+
 def test_supersede_and_show_the_chain(make_fleet):
     fleet = make_fleet("knc")
     owner = fleet.owner

@@ -64,6 +64,8 @@ class FleetGroup(TyperGroup):
         except Exception as exc:  # the last boundary: one line, a traceback only with --debug
             if ctx.meta.get("fleet.debug"):
                 raise
+            if isinstance(exc, UnicodeEncodeError) and exc.reason == "surrogates not allowed":
+                fail(f"an argument is not valid UTF-8 text: {exc.object!r}", ExitCode.USAGE, ctx)
             fail(f"unexpected {type(exc).__name__}: {exc} (rerun with --debug for a traceback)",
                  ExitCode.ERROR, ctx)
 
