@@ -149,3 +149,12 @@ def test_every_task_command_has_help(crew):
         text = dev.cli("task", name, "--help")
         assert text.exit_code == 0 and "--json" in text.stdout, name
     assert "fewest active" in dev.cli("task", "route", "--help").stdout
+
+
+def test_usage_names_arguments_as_the_docs_do():
+    from conftest import run_cli
+
+    for args, name in ((["task", "show"], "'ID'"), (["task", "assign", "1"], "'MEMBER'"),
+                       (["research", "show"], "'ID'"), (["doc", "get"], "'NAME'"), (["agent", "show"], "'NAME'"), (["db", "backup"], "'FILE'")):
+        result = run_cli(args)
+        assert result.exit_code == 2 and f"Missing argument {name}" in result.stderr, (args, result.stderr)

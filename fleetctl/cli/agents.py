@@ -43,7 +43,7 @@ def _show_minted(ctx: typer.Context, data: dict, verb: str) -> None:
 @agent_app.command("register")
 def register_agent(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="Member name (lowercase slug).")],
+    name: Annotated[str, typer.Argument(help="Member name (lowercase slug).", metavar="NAME")],
     role: RoleOpt = None, domain: DomainsOpt = None,
     cross_fleet: Annotated[bool, typer.Option("--cross-fleet", help="Accept cross-fleet traffic.")] = False,
     allow_fleet: AllowOpt = None, rate_limit: RateOpt = None,
@@ -64,7 +64,7 @@ def list_agents(ctx: typer.Context, limit: LimitOpt = None, after: AfterOpt = No
 
 
 @agent_app.command("show")
-def show(ctx: typer.Context, name: Annotated[str, typer.Argument(help="Member name.")]) -> None:
+def show(ctx: typer.Context, name: Annotated[str, typer.Argument(help="Member name.", metavar="NAME")]) -> None:
     """Show one member of your fleet."""
     output.emit(ctx, client(ctx).get(_path(name)))
 
@@ -72,7 +72,7 @@ def show(ctx: typer.Context, name: Annotated[str, typer.Argument(help="Member na
 @agent_app.command("update")
 def update(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="Member name.")],
+    name: Annotated[str, typer.Argument(help="Member name.", metavar="NAME")],
     role: RoleOpt = None, domain: DomainsOpt = None,
     cross_fleet: Annotated[bool | None, typer.Option("--cross-fleet/--no-cross-fleet",
                                                      help="Accept cross-fleet traffic or not.")] = None,
@@ -99,7 +99,7 @@ def update(
 
 
 @agent_app.command("revoke")
-def revoke(ctx: typer.Context, name: Annotated[str, typer.Argument(help="Member name.")]) -> None:
+def revoke(ctx: typer.Context, name: Annotated[str, typer.Argument(help="Member name.", metavar="NAME")]) -> None:
     """Revoke a member and all its tokens at once (owner only)."""
     data = client(ctx).post(_path(name, "/revoke"))
     output.emit(ctx, data, lambda d: print(f"Revoked {d['address']}; its tokens no longer work."))
@@ -107,7 +107,8 @@ def revoke(ctx: typer.Context, name: Annotated[str, typer.Argument(help="Member 
 
 @token_app.command("rotate")
 def rotate(ctx: typer.Context,
-           name: Annotated[str | None, typer.Argument(help="Member (owner only); omit for your own.")] = None
+           name: Annotated[str | None, typer.Argument(help="Member (owner only); omit for your own.",
+                                                      metavar="NAME")] = None
            ) -> None:
     """Mint a new token (shown once); the old one stops working at once."""
     path = _path(name, "/token") if name is not None else "/v1/tokens/rotate"

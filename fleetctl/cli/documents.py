@@ -23,7 +23,8 @@ from fleetctl.cli.inputs import (
 
 doc_app = FleetTyper(help="Versioned documents: specs, runbooks, plans. Every version is kept.")
 
-NameArg = Annotated[str, typer.Argument(help="Document name (slug), or fleet/name for another fleet's.")]
+NameArg = Annotated[str, typer.Argument(help="Document name (slug), or fleet/name for another fleet's.",
+                                         metavar="NAME")]
 COLUMNS = [("NAME", "address"), ("TITLE", "title"), ("VERSION", "version"), ("VISIBILITY", "visibility"),
            ("DOMAINS", "domains"), ("UPDATED", lambda d: output.relative(d["updated_at"])),
            ("BY", "updated_by")]
@@ -43,7 +44,7 @@ def path(name: str, suffix: str = "") -> str:
 @doc_app.command("put")
 def put(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="Document name (lowercase slug) in your fleet.")],
+    name: Annotated[str, typer.Argument(help="Document name (lowercase slug) in your fleet.", metavar="NAME")],
     body: BodyOpt = None, body_file: BodyFileOpt = None,
     title: Annotated[str | None, typer.Option("--title", help="Title (kept from the last version if omitted).")] = None,
     base_version: Annotated[int | None, typer.Option(

@@ -89,7 +89,7 @@ def serve(
 @fleet_app.command("create")
 def fleet_create(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="Fleet name (lowercase slug).")],
+    name: Annotated[str, typer.Argument(help="Fleet name (lowercase slug).", metavar="NAME")],
     rate_limit: Annotated[int, typer.Option("--rate-limit", help="Requests/min for the whole fleet.",
                                             min=1)] = 1000,
     owner: Annotated[str, typer.Option("--owner", help="Name of the first owner.")] = "owner",
@@ -122,7 +122,8 @@ def db_upgrade(ctx: typer.Context, db: DbOpt = None) -> None:
 
 
 @db_app.command("backup")
-def db_backup(ctx: typer.Context, file: Annotated[str, typer.Argument(help="Target file (must not exist).")],
+def db_backup(ctx: typer.Context,
+              file: Annotated[str, typer.Argument(help="Target file (must not exist).", metavar="FILE")],
               db: DbOpt = None) -> None:
     """Consistent online copy of the SQLite database, safe while the server writes."""
     from fleetctl import db as database

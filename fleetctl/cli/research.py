@@ -13,7 +13,7 @@ from fleetctl.errors import Invalid
 
 research_app = FleetTyper(help="Research: findings with a confidence, linked to tasks, reviewed by humans.")
 
-IdArg = Annotated[int, typer.Argument(help="Research id.")]
+IdArg = Annotated[int, typer.Argument(help="Research id.", min=1, metavar="ID")]
 COLUMNS = [("ID", "id"), ("STATE", "state"), ("CONF", lambda r: f"{r['confidence']:.2f}"), ("TITLE", "title"),
            ("AUTHOR", "author"), ("TASK", "task"), ("REVIEWERS", "reviewers"),
            ("UPDATED", lambda r: output.relative(r["updated_at"]))]

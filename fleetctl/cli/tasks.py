@@ -13,7 +13,7 @@ from fleetctl.cli.inputs import AfterOpt, BodyFileOpt, BodyOpt, CrossFleetOpt, D
 task_app = FleetTyper(help="Create tasks and move them: open -> assigned/accepted -> in_progress -> "
                            "in_review -> done (or cancelled).")
 
-IdArg = Annotated[int, typer.Argument(help="Task id.", min=1)]
+IdArg = Annotated[int, typer.Argument(help="Task id.", min=1, metavar="ID")]
 ReasonOpt = Annotated[str, typer.Option("--reason", help="Why (required; kept in the task's history).")]
 NoteOpt = Annotated[str | None, typer.Option("--note", help="A note kept in the task's history.")]
 VersionOpt = Annotated[int | None, typer.Option(
@@ -46,7 +46,7 @@ def _table(data: dict, empty: str) -> None:
 @task_app.command("create")
 def create(
     ctx: typer.Context,
-    title: Annotated[str, typer.Argument(help="Task title.")],
+    title: Annotated[str, typer.Argument(help="Task title.", metavar="TITLE")],
     body: BodyOpt = None, body_file: BodyFileOpt = None, domain: DomainOpt = None,
     priority: Annotated[str | None, typer.Option("--priority", "-p", help="low, normal (default), high or "
                                                  "urgent.")] = None,
@@ -108,7 +108,7 @@ def _act(ctx: typer.Context, task_id: int, action: str, version: int | None = No
 
 @task_app.command("assign")
 def assign(ctx: typer.Context, task_id: IdArg,
-           member: Annotated[str, typer.Argument(help="Member: 'name' or 'fleet/name'.")],
+           member: Annotated[str, typer.Argument(help="Member: 'name' or 'fleet/name'.", metavar="MEMBER")],
            version: VersionOpt = None) -> None:
     """Assign an open task to a member (creator or owner; cross-fleet policy applies)."""
     _act(ctx, task_id, "assign", version, member=member)
