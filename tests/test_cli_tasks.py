@@ -155,6 +155,7 @@ def test_usage_names_arguments_as_the_docs_do():
     from conftest import run_cli
 
     for args, name in ((["task", "show"], "'ID'"), (["task", "assign", "1"], "'MEMBER'"),
-                       (["research", "show"], "'ID'"), (["doc", "get"], "'NAME'"), (["agent", "show"], "'NAME'"), (["db", "backup"], "'FILE'")):
+                       (["research", "show"], "'ID'"), (["doc", "get"], "'NAME'"), (["agent", "show"], "'NAME'"),
+                       (["db", "backup"], "'FILE'")):
         result = run_cli(args)
         assert result.exit_code == 2 and f"Missing argument {name}" in result.stderr, (args, result.stderr)
