@@ -175,6 +175,17 @@ def http_request(url: str, method: str, path: str, body=None, raw: bytes | None 
     return resp
 
 
+def run_local(*args: str) -> Result:
+    """Run a local command (`fleet create`, `db ...`, `serve`) in a subprocess: in-process it would
+    re-point this process's database, which the session's live server is using."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "fleetctl", *args], capture_output=True, text=True,
+                          env={**os.environ, "FLEET_BCRYPT_ROUNDS": "4"}, timeout=60)
+    return Result(done.returncode, done.stdout, done.stderr)
+
+
 def run_cli(args: list[str], env: dict | None = None, input: str | None = None) -> Result:
     """Run `fleetctl ARGS` in-process through Typer's CliRunner."""
     from typer.testing import CliRunner
@@ -215,3 +226,13 @@ def make_fleet(server):
         return FleetHandle(name, Actor(owner.address, token, server.url, members.to_dict(owner)), server.url)
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def database_stays_put():
+    """No test may re-point the process's database (the session's live server uses it)."""
+    from fleetctl import db
+
+    before = db.database.obj
+    yield
+    assert db.database.obj is before or before is None, "a test re-pointed the database; use run_local"

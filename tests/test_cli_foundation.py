@@ -8,18 +8,18 @@ import stat
 import subprocess
 import sys
 
-from conftest import run_cli
+from conftest import run_cli, run_local
 
 
 def test_fleet_create_is_local_and_prints_token_once(tmp_path):
     db = str(tmp_path / "f.db")
-    result = run_cli(["fleet", "create", "acme", "--db", db, "--json"])
+    result = run_local("fleet", "create", "acme", "--db", db, "--json")
     assert result.exit_code == 0, result.stderr
     data = result.json()
     assert data["token"].startswith(f"flt_{data['fleet']['id']}_") and data["member"]["role"] == "owner"
-    again = run_cli(["fleet", "create", "acme", "--db", db])
+    again = run_local("fleet", "create", "acme", "--db", db)
     assert again.exit_code == 5 and again.stderr.startswith("fleetctl: error:")
-    bad = run_cli(["fleet", "create", "Not_A_Slug", "--db", db])
+    bad = run_local("fleet", "create", "Not_A_Slug", "--db", db)
     assert bad.exit_code == 2 and "Traceback" not in bad.stderr
 
 
@@ -112,19 +112,16 @@ def test_usage_errors_are_one_line_with_a_pointer_to_help():
 
 
 def test_local_commands_fail_in_one_clear_line(tmp_path):
-    def local(*args):  # a subprocess: local commands repoint the process's database
-        return subprocess.run([sys.executable, "-m", "fleetctl", *args], capture_output=True, text=True,
-                              env={**os.environ, "FLEET_BCRYPT_ROUNDS": "4"}, timeout=60)
-
+    local = run_local
     missing = str(tmp_path / "missing.db")
     for args in (["db", "info", "--db", missing], ["db", "backup", str(tmp_path / "b.db"), "--db", missing]):
         result = local(*args)
-        assert result.returncode == 4 and "no database at" in result.stderr, result.stderr
+        assert result.exit_code == 4 and "no database at" in result.stderr, result.stderr
     assert not os.path.exists(missing)  # reading info creates nothing
     db = str(tmp_path / "f.db")
-    assert local("db", "upgrade", "--db", db).returncode == 0
+    assert local("db", "upgrade", "--db", db).exit_code == 0
     nowhere = local("db", "backup", str(tmp_path / "no" / "dir" / "b.db"), "--db", db)
-    assert nowhere.returncode == 1 and "cannot write a backup" in nowhere.stderr
+    assert nowhere.exit_code == 1 and "cannot write a backup" in nowhere.stderr
     assert nowhere.stderr.count("\n") == 1 and "unexpected" not in nowhere.stderr
     import socket
 
@@ -132,5 +129,5 @@ def test_local_commands_fail_in_one_clear_line(tmp_path):
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         served = local("serve", "--port", str(busy.getsockname()[1]), "--db", db)
-    assert served.returncode == 1 and "cannot listen on" in served.stderr, served.stderr
+    assert served.exit_code == 1 and "cannot listen on" in served.stderr, served.stderr
     assert "unexpected" not in served.stderr and "Traceback" not in served.stderr
