@@ -82,6 +82,8 @@ def test_revoke_and_rotate_take_effect_at_once(make_fleet):
     assert rotated.http("GET", "/v1/whoami").status == 200
     fleet.owner.client.post("/v1/agents/worker/revoke")
     assert rotated.http("GET", "/v1/whoami").status == 401
+    refusals = fleet.owner.client.get("/v1/audit", member="worker")["items"]
+    assert [r["status"] for r in refusals if r["action"] == "GET /v1/whoami"] == [401, 401]  # owners see them
 
 
 def test_member_rate_limit_answers_429_with_headers(make_fleet):

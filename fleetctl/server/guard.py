@@ -27,7 +27,11 @@ def authenticate() -> None:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("missing bearer token (Authorization: Bearer flt_...)")
-    member, token_id = tokens.authenticate(token.strip(), client_ip())
+    try:
+        member, token_id = tokens.authenticate(token.strip(), client_ip())
+    except Unauthorized as refused:
+        g.refused_member = getattr(refused, "member", None)
+        raise
     g.member = member
     g.token_id = token_id
     limiter = current_app.config["LIMITER"]
@@ -61,7 +65,7 @@ def record(response):
     mutation = request.method not in ("GET", "HEAD", "OPTIONS")
     if not mutation and status not in (401, 403, 429):
         return response
-    member = g.get("member")
+    member = g.get("member") or g.get("refused_member")
     audit.writer.record(
         fleet=member.fleet.name if member else None,
         member=member.address if member else None,

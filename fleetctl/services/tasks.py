@@ -125,7 +125,7 @@ def create(caller: Member, title: str, body: str | None = None, domains: list[st
     priority = _choice(priority, PRIORITIES, "priority", "normal")
     review = _choice(review, REVIEWS, "review", "required" if priority in HIGH_STAKES else "none")
     if review == "none" and priority in HIGH_STAKES and not caller.is_human:
-        raise Forbidden(f"only a reviewer or owner can waive review on a {priority}-priority task")
+        raise Forbidden(f"only a reviewer or owner can waive review on a task of {priority} priority")
     vis = validate.visibility(visibility)
     if assign is not None and route:
         raise Invalid("give assign or route, not both")

@@ -179,10 +179,13 @@ def authenticate(token: str, ip: str | None) -> tuple[Member, int]:
         fleet_id, token_id, secret = parse(token)
         row = (Token.select(Token, Member, Fleet).join(Member).join(Fleet)
                .where(Token.id == token_id, Token.fleet == fleet_id).first())
-        if row is None or row.revoked_at is not None or row.member.revoked_at is not None:
+        if row is None or not bcrypt.checkpw(secret[:SECRET_LEN].encode(), row.secret_hash.encode()):
             raise Unauthorized("token revoked or unknown")
-        if not bcrypt.checkpw(secret[:SECRET_LEN].encode(), row.secret_hash.encode()):
-            raise Unauthorized("token revoked or unknown")
+        if row.revoked_at is not None or row.member.revoked_at is not None:
+            # A genuine but revoked token: name its member, so its fleet's owners see it in the audit log.
+            refused = Unauthorized("token revoked or unknown")
+            refused.member = row.member
+            raise refused
     except Unauthorized:
         failures.hit(ip_key, AUTH_FAILURES_PER_MINUTE)
         raise
