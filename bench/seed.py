@@ -97,7 +97,6 @@ def messages(fleet: str, count: int) -> None:
         targets.append(target)
     with db.write():
         ids = _new_ids(Message, rows)
-        Message.update(thread=Message.id).where(Message.thread.is_null()).execute()
         _insert(Delivery, [{"message": i, "recipient": t.id} for i, t in zip(ids, targets, strict=True)])
         _insert(Change, [{"fleet": agents[0].fleet_id, "kind": "message", "ref_id": i, "member": t.id,
                           "event": "received", "created_at": now} for i, t in zip(ids, targets, strict=True)])

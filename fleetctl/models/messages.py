@@ -9,7 +9,8 @@ from fleetctl.models.core import Fleet, Member
 
 
 class Message(BaseModel):
-    """A message; `fleet` is the sender's fleet, `thread` the id of the first message of its thread."""
+    """A message; `fleet` is the sender's fleet. `thread` is stored for replies only (the id of the first
+    message of the thread); a thread's first message stores NULL and is its own thread (`thread_id`)."""
 
     fleet = ForeignKeyField(Fleet, on_delete="CASCADE")
     sender = ForeignKeyField(Member, on_delete="CASCADE", index=True)
@@ -19,6 +20,10 @@ class Message(BaseModel):
     thread = IntegerField(null=True, index=True)
     reply_to = ForeignKeyField("self", null=True, on_delete="SET NULL")
     created_at = DateTimeField(default=utcnow)
+
+    @property
+    def thread_id(self) -> int:
+        return self.thread or self.id
 
     class Meta:
         table_name = "messages"

@@ -79,7 +79,7 @@ def _render(msg: Message, deliveries: list[Delivery], viewer: Member, with_body:
         first = " ".join(msg.body.split())
         data["preview"] = first[:PREVIEW_CHARS] + ("..." if len(first) > PREVIEW_CHARS else "")
     mine = next((d for d in deliveries if d.recipient_id == viewer.id), None)
-    data.update({"domains": msg.domains, "thread": msg.thread, "reply_to": msg.reply_to_id,
+    data.update({"domains": msg.domains, "thread": msg.thread_id, "reply_to": msg.reply_to_id,
                  "created_at": iso(msg.created_at),
                  "delivered_at": iso(mine.delivered_at) if mine else None,
                  "read_at": iso(mine.read_at) if mine else None})
@@ -112,10 +112,8 @@ def send(caller: Member, recipients: list[str], subject: str, body: str | None =
             domains = parent.domains
         for target in targets:
             policy.check_delivery(caller, target, domains, "message")
-        msg = Message.create(fleet=caller.fleet_id, sender=caller.id, subject=subject, body=body,
-                             domains=domains, reply_to=parent.id if parent else None)
-        msg.thread = parent.thread if parent else msg.id
-        Message.update(thread=msg.thread).where(Message.id == msg.id).execute()
+        msg = Message.create(fleet=caller.fleet_id, sender=caller.id, subject=subject, body=body, domains=domains,
+                             reply_to=parent.id if parent else None, thread=parent.thread_id if parent else None)
         Delivery.insert_many([{"message": msg.id, "recipient": t.id} for t in targets]).execute()
         for target in targets:
             changes.record("message", msg.id, caller.fleet_id, target.id, "received")
@@ -183,6 +181,7 @@ def inbox(caller: Member, unread: bool = False, limit: int | None = None, after:
 def thread(caller: Member, message_id: int, limit: int | None = None, after: int | None = None) -> dict:
     """The messages of a thread the caller may read, oldest first."""
     msg = _readable(caller, message_id)
-    q = _select().where(Message.thread == msg.thread, _readable_clause(caller))
+    root = msg.thread_id
+    q = _select().where((Message.thread == root) | (Message.id == root), _readable_clause(caller))
     page = paging.page(q, Message.id, limit, after, lambda m: m, newest_first=False)
-    return {"thread": msg.thread, "items": to_dicts(page["items"], caller), "next": page["next"]}
+    return {"thread": root, "items": to_dicts(page["items"], caller), "next": page["next"]}

@@ -81,7 +81,7 @@ def messages(span: Span) -> Section:
         rows = list(Message.select().where(Message.id.in_(ids)))
         names = addresses(r.sender_id for r in rows)
         return {r.id: {"id": r.id, "subject": r.subject, "sender": names.get(r.sender_id),
-                       "domains": r.domains, "thread": r.thread, "reply_to": r.reply_to_id,
+                       "domains": r.domains, "thread": r.thread_id, "reply_to": r.reply_to_id,
                        "created_at": iso(r.created_at), "command": f"fleetctl msg read {r.id}"} for r in rows}
 
     return hits.section("messages", render)
