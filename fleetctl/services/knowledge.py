@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 
 from fleetctl import db
 from fleetctl.errors import Conflict, Forbidden, Invalid, NotFound
@@ -123,8 +124,18 @@ def _require_replaceable(old: Knowledge) -> None:
         raise Conflict(f"knowledge entry {old.id} is retired")
 
 
+_last_sweep = [0.0]
+
+
 def sweep_expired(now: dt.datetime) -> None:
-    """Store `expired` on entries whose time has passed, so the feed's index walks skip them."""
+    """Store `expired` on entries whose time has passed, so the feed's index walks skip them.
+
+    At most once a second per process: reads check `expires_at` themselves, so this only keeps the
+    stored state (and the feed's indexes) tidy, and need not cost every publish a statement.
+    """
+    if time.monotonic() - _last_sweep[0] < 1.0:
+        return
+    _last_sweep[0] = time.monotonic()
     (Knowledge.update(state="expired")
      .where(Knowledge.state == "current", Knowledge.expires_at <= now).execute())
 
@@ -147,7 +158,7 @@ def publish(caller: Member, kind: str, title: str, body: str | None = None, doma
         sweep_expired(now)
         entry = Knowledge.create(fleet=caller.fleet_id, author=caller.id, created_at=now,
                                  tagged=bool(fields["domains"]), supersedes=supersedes, **fields)
-        vis.set_domains(KIND, entry.id, entry.domains)
+        vis.set_domains(KIND, entry.id, entry.domains, new=True)
         if supersedes is not None:
             # Conditional, so two racing replacements cannot both supersede the same entry.
             done = (Knowledge.update(state="superseded", superseded_by=entry.id)

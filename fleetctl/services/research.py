@@ -120,7 +120,7 @@ def publish(caller: Member, title: str, confidence: float, question: str | None 
     item.state = "in_review" if asked else "draft"
     with db.write():
         item.save(force_insert=True)
-        access.set_domains(KIND, item.id, item.domains)
+        access.set_domains(KIND, item.id, item.domains, new=True)
         request_reviews(item, asked)
     return to_dict(item)
 

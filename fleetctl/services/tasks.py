@@ -133,7 +133,7 @@ def create(caller: Member, title: str, body: str | None = None, domains: list[st
     with db.write():
         task = Task.create(fleet=caller.fleet_id, title=title, body=body, domains=domains, priority=priority,
                            creator=caller.id, review=review, depends_on=deps, visibility=vis)
-        access.set_domains(KIND, task.id, domains)
+        access.set_domains(KIND, task.id, domains, new=True)
         if deps:
             TaskDependency.insert_many([{"task": task.id, "depends_on": d} for d in deps]).execute()
         add_history(task, caller, "create", None)

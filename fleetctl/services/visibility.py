@@ -9,9 +9,11 @@ from fleetctl.errors import NotFound
 from fleetctl.models.core import ItemDomain, Member
 
 
-def set_domains(kind: str, item_id: int, domains: list[str]) -> None:
-    """Replace the indexed domain tags of one item (call inside the write transaction)."""
-    ItemDomain.delete().where(ItemDomain.kind == kind, ItemDomain.item_id == item_id).execute()
+def set_domains(kind: str, item_id: int, domains: list[str], new: bool = False) -> None:
+    """Replace the indexed domain tags of one item (call inside the write transaction); `new=True`
+    for an item created in this transaction, which has no tags to delete yet."""
+    if not new:
+        ItemDomain.delete().where(ItemDomain.kind == kind, ItemDomain.item_id == item_id).execute()
     if domains:
         ItemDomain.insert_many([{"kind": kind, "item_id": item_id, "domain": d} for d in domains]).execute()
 
