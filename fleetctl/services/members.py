@@ -104,6 +104,16 @@ def register(caller: Member, name: str, role: str | None = None, domains: list[s
     return member, tokens.mint(member)
 
 
+def addresses(member_ids) -> dict[int, str]:
+    """`fleet/name` of each member id (None ignored), in one query."""
+    ids = [i for i in set(member_ids) if i is not None]
+    if not ids:
+        return {}
+    rows = (Member.select(Member.id, Member.name, Fleet.name.alias("fleet_name")).join(Fleet)
+            .where(Member.id.in_(ids)).tuples())
+    return {mid: f"{fleet}/{name}" for mid, name, fleet in rows}
+
+
 def list_members(caller: Member, limit: int | None = None, after: int | None = None,
                  include_revoked: bool = True) -> dict:
     q = Member.select(Member, Fleet).join(Fleet).where(Member.fleet == caller.fleet_id)

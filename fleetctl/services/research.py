@@ -125,14 +125,6 @@ def publish(caller: Member, title: str, confidence: float, question: str | None 
     return to_dict(item)
 
 
-def _addresses(member_ids: set[int]) -> dict[int, str]:
-    if not member_ids:
-        return {}
-    rows = (Member.select(Member.id, Member.name, Fleet.name.alias("fleet_name")).join(Fleet)
-            .where(Member.id.in_(list(member_ids))).dicts())
-    return {r["id"]: f"{r['fleet_name']}/{r['name']}" for r in rows}
-
-
 def render(items: list[Research]) -> list[dict]:
     """Research as JSON objects with reviewers and reviews, in four queries whatever the count."""
     if not items:
@@ -146,7 +138,7 @@ def render(items: list[Research]) -> list[dict]:
         reviews[row.research_id].append(row)
     people = {r.author_id for r in items} | {m for ms in asked.values() for m in ms} | {
         v.reviewer_id for vs in reviews.values() for v in vs}
-    names = _addresses(people)
+    names = members.addresses(people)
     fleets = {f.id: f.name for f in Fleet.select(Fleet.id, Fleet.name).where(Fleet.id.in_({r.fleet_id for r in items}))}
     return [{
         "id": r.id, "title": r.title, "question": r.question, "body": r.body, "confidence": r.confidence,

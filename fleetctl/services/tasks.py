@@ -12,9 +12,9 @@ from peewee import Value
 from fleetctl import db
 from fleetctl.errors import Forbidden, Invalid, NotFound
 from fleetctl.models.base import iso
-from fleetctl.models.core import Fleet, Member
+from fleetctl.models.core import Member
 from fleetctl.models.tasks import PRIORITIES, REVIEWS, STATES, Task, TaskDependency, TaskHistory
-from fleetctl.services import paging, validate
+from fleetctl.services import members, paging, validate
 from fleetctl.services import visibility as access
 
 KIND = "task"
@@ -37,12 +37,6 @@ def get_task(member: Member, task_id: int) -> Task:
     return task
 
 
-def _addresses(member_ids: set[int]) -> dict[int, str]:
-    rows = (Member.select(Member.id, Member.name, Fleet.name.alias("fleet_name")).join(Fleet)
-            .where(Member.id.in_(list(member_ids))).dicts())
-    return {r["id"]: f"{r['fleet_name']}/{r['name']}" for r in rows} if member_ids else {}
-
-
 def render(tasks: list[Task]) -> list[dict]:
     """Tasks as JSON objects with their history, in three queries whatever the count."""
     if not tasks:
@@ -51,7 +45,7 @@ def render(tasks: list[Task]) -> list[dict]:
     for h in TaskHistory.select().where(TaskHistory.task.in_(list(history))).order_by(TaskHistory.id):
         history[h.task_id].append({"who": h.who, "action": h.action, "from": h.from_state,
                                    "to": h.to_state, "when": iso(h.at), "note": h.note})
-    names = _addresses({t.creator_id for t in tasks} | {t.assignee_id for t in tasks if t.assignee_id})
+    names = members.addresses([t.creator_id for t in tasks] + [t.assignee_id for t in tasks])
     return [{
         "id": t.id, "title": t.title, "body": t.body, "domains": t.domains, "priority": t.priority,
         "state": t.state, "creator": names.get(t.creator_id),

@@ -10,10 +10,10 @@ from fleetctl.models.messages import Delivery, Message
 from fleetctl.models.research import Research, ResearchReview
 from fleetctl.models.tasks import Task
 from fleetctl.services import knowledge_feed
+from fleetctl.services.members import addresses
 from fleetctl.services.wake_stream import (
     Section,
     Span,
-    addresses,
     broadcast,
     by_id,
     collect,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
-from fleetctl.models.core import Change, Fleet, Member
+from fleetctl.models.core import Change, Member
 from fleetctl.services.visibility import can_see
 
 SCAN_CAP = 150
@@ -140,12 +140,3 @@ def sees(member: Member, fleet_id: int, visibility: str, domains: list[str]) -> 
     item = SimpleNamespace(fleet_id=fleet_id, visibility=visibility, domains=domains)
     return can_see(member, item) and (not member.domains or not domains or bool(set(domains) & set(member.domains)))
 
-
-def addresses(member_ids) -> dict[int, str]:
-    """`fleet/name` of each member id, in one query."""
-    ids = [i for i in set(member_ids) if i is not None]
-    if not ids:
-        return {}
-    rows = (Member.select(Member.id, Member.name, Fleet.name.alias("fleet_name")).join(Fleet)
-            .where(Member.id.in_(ids)).tuples())
-    return {mid: f"{fleet}/{name}" for mid, name, fleet in rows}
