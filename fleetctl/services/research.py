@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 from fleetctl import db
-from fleetctl.errors import Forbidden, Invalid, NotFound
+from fleetctl.errors import Forbidden, Invalid
 from fleetctl.models.base import iso
 from fleetctl.models.core import Fleet, Member
 from fleetctl.models.research import STATES, Research, ResearchReview, ResearchReviewer
@@ -38,10 +38,7 @@ def can_see(member: Member, item: Research) -> bool:
 
 def get_visible(member: Member, research_id: int) -> Research:
     """One piece of research the member may see, else 404 exactly as if it did not exist."""
-    item = Research.get_or_none(Research.id == research_id)
-    if item is None or not can_see(member, item):
-        raise NotFound(f"research {research_id} not found")
-    return item
+    return access.get_visible(Research, research_id, member, "research", can_see)
 
 
 def confidence(value) -> float:

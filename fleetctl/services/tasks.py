@@ -29,12 +29,14 @@ def visible(member: Member):
     return access.visible_clause(Task, KIND, member) | (Task.assignee == member.id)
 
 
+def can_see(member: Member, task: Task) -> bool:
+    """The rule of `visible` for one loaded task."""
+    return access.can_see(member, task) or task.assignee_id == member.id
+
+
 def get_task(member: Member, task_id: int) -> Task:
     """One task the member may see, else 404 exactly as if it did not exist."""
-    task = Task.get_or_none(Task.id == task_id)
-    if task is None or not (access.can_see(member, task) or task.assignee_id == member.id):
-        raise NotFound(f"task {task_id} not found")
-    return task
+    return access.get_visible(Task, task_id, member, "task", can_see)
 
 
 def render(tasks: list[Task]) -> list[dict]:

@@ -54,9 +54,9 @@ def can_see(member: Member, item) -> bool:
             and bool(set(item.domains) & set(member.domains)))
 
 
-def get_visible(model, item_id: int, member: Member, label: str):
-    """Load one item the member may see, else 404 exactly as if it did not exist."""
+def get_visible(model, item_id: int, member: Member, label: str, rule=can_see):
+    """Load one item the member may see by `rule(member, item)`, else 404 exactly as if it did not exist."""
     item = model.get_or_none(model.id == item_id)
-    if item is None or not can_see(member, item):
+    if item is None or not rule(member, item):
         raise NotFound(f"{label} {item_id} not found")
     return item
