@@ -109,6 +109,7 @@ def server(db_url):
     yield LiveServer(f"http://127.0.0.1:{srv.effective_port}", app, db_url,
                      "postgres" if "://" in db_url else "sqlite")
     srv.task_dispatcher.shutdown(timeout=2)
+    getattr(app.config["LIMITER"], "stop", lambda: None)()  # before the database is dropped under it
     # The serving thread is a daemon: closing its sockets under its select() loop only races it.
     audit.writer.flush()
 
