@@ -46,17 +46,16 @@ def _documents():
     return _with_people(query, Document, Document.updated_by)
 
 
-def _find(fleet_name: str, name: str) -> Document | None:
-    return _documents().where(Fleet.name == fleet_name, Document.name == name).first()
+def _find_visible(caller: Member, fleet_name: str, name: str) -> Document:
+    doc = _documents().where(Fleet.name == fleet_name, Document.name == name).first()
+    if doc is None or not visibility.can_see(caller, doc):
+        raise NotFound(f"no document {fleet_name}/{name}")
+    return doc
 
 
 def get_visible(caller: Member, address: str) -> Document:
     """The document at `address` if the caller may see it, else 404 as if it did not exist."""
-    fleet_name, name = parse_name(caller, address)
-    doc = _find(fleet_name, name)
-    if doc is None or not visibility.can_see(caller, doc):
-        raise NotFound(f"no document {fleet_name}/{name}")
-    return doc
+    return _find_visible(caller, *parse_name(caller, address))
 
 
 def _address(member: Member | None) -> str | None:
@@ -100,9 +99,7 @@ def _check_writable(caller: Member, fleet_name: str, name: str) -> None:
     """Only the document's own fleet writes it: 403 if the caller can see it, 404 otherwise."""
     if fleet_name == caller.fleet.name:
         return
-    doc = _find(fleet_name, name)
-    if doc is None or not visibility.can_see(caller, doc):
-        raise NotFound(f"no document {fleet_name}/{name}")
+    _find_visible(caller, fleet_name, name)
     raise Forbidden(f"document {fleet_name}/{name} belongs to fleet {fleet_name!r}; only its members can write it")
 
 
