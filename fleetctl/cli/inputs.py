@@ -10,6 +10,8 @@ import typer
 
 from fleetctl.errors import FleetError, Invalid
 
+MAX_BODY_BYTES = 1024 * 1024  # the server's cap (validate.MAX_BODY_BYTES); the CLI must not import services
+
 BodyOpt = Annotated[str | None, typer.Option("--body", help="Body text (markdown); '-' reads stdin.")]
 BodyFileOpt = Annotated[str | None, typer.Option("--body-file", help="Read the body from FILE ('-' for stdin).")]
 DomainOpt = Annotated[list[str] | None, typer.Option("--domain", "-d", help="Domain tag (repeatable).")]
@@ -29,8 +31,18 @@ def _decode(raw: bytes, source: str) -> str:
         raise Invalid(f"{source} is not valid UTF-8 (byte {exc.start})") from exc
 
 
-def read_body(body: str | None, body_file: str | None, required: bool = False) -> str | None:
-    """The body from --body, --body-file or stdin; None when none was given."""
+def read_body(body: str | None, body_file: str | None, required: bool = False, capped: bool = False) -> str | None:
+    """The body from --body, --body-file or stdin; None when none was given. `capped` refuses a body
+    over the server's 1 MiB before sending it."""
+    text = _read(body, body_file, required)
+    if capped and text is not None:
+        size = len(text.encode("utf-8", "surrogatepass"))
+        if size > MAX_BODY_BYTES:
+            raise Invalid(f"body is {size} bytes; at most {MAX_BODY_BYTES} (1 MiB)")
+    return text
+
+
+def _read(body: str | None, body_file: str | None, required: bool) -> str | None:
     if body is not None and body_file is not None:
         raise Invalid("give --body or --body-file, not both")
     if body == "-" or body_file == "-":

@@ -22,7 +22,6 @@ from fleetctl.errors import Invalid
 
 knowledge_app = FleetTyper(help="The knowledge feed: tips, gotchas, breaking changes and fixes.")
 
-MAX_BODY_BYTES = 1024 * 1024
 IdArg = Annotated[int, typer.Argument(help="Entry id.", min=1, metavar="ID")]
 KindOpt = Annotated[str | None, typer.Option("--kind", "-k", help="Only entries of this kind: tip, gotcha, "
                                                                   "breaking or fix.")]
@@ -67,9 +66,7 @@ def publish(
     With --supersedes ID it replaces an entry of your fleet: the old one leaves the feed and
     `knowledge show` walks the chain both ways.
     """
-    text = read_body(body, body_file)
-    if text is not None and len(text.encode("utf-8", "surrogatepass")) > MAX_BODY_BYTES:
-        raise Invalid(f"body is {len(text.encode('utf-8', 'surrogatepass'))} bytes; at most 1 MiB")
+    text = read_body(body, body_file, capped=True)
     if expires_in is not None and expires_at is not None:
         raise Invalid("give --expires-in or --expires-at, not both")
     payload: dict = {"kind": kind, "title": title, "body": text or "", "pinned": pin,

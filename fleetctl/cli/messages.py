@@ -9,9 +9,6 @@ import typer
 from fleetctl.cli import output
 from fleetctl.cli.app import FleetTyper, client
 from fleetctl.cli.inputs import AfterOpt, BodyFileOpt, BodyOpt, DomainOpt, LimitOpt, read_body
-from fleetctl.errors import Invalid
-
-MAX_BODY_BYTES = 1024 * 1024
 
 msg_app = FleetTyper(help="Store-and-forward messages between members, across fleets under their policy.")
 
@@ -49,10 +46,7 @@ def send(
     Cross-fleet recipients accept a message only if their registration allows it (cross_fleet,
     allow_fleets) and it shares a --domain with them.
     """
-    text = read_body(body, body_file) or ""
-    size = len(text.encode("utf-8", "surrogatepass"))
-    if size > MAX_BODY_BYTES:
-        raise Invalid(f"body is {size} bytes; at most {MAX_BODY_BYTES} (1 MiB)")
+    text = read_body(body, body_file, capped=True) or ""
     data = client(ctx).post("/v1/messages", {"recipients": members, "subject": subject, "body": text,
                                              "domains": domain or [], "reply_to": reply_to})
     output.emit(ctx, data, lambda d: print(
