@@ -8,7 +8,7 @@ import typer
 
 from fleetctl.cli import output
 from fleetctl.cli.app import FleetTyper, client
-from fleetctl.cli.inputs import AfterOpt, BodyFileOpt, BodyOpt, DomainOpt, LimitOpt, read_body
+from fleetctl.cli.inputs import AfterOpt, BodyFileOpt, BodyOpt, DomainOpt, LimitOpt, read_body, visibility_field
 from fleetctl.errors import Invalid
 
 research_app = FleetTyper(help="Research: findings with a confidence, linked to tasks, reviewed by humans.")
@@ -69,9 +69,8 @@ def publish(
 ) -> None:
     """Publish research: in_review when --reviewer is given, else draft. --revises ID publishes a revision."""
     data: dict = {"title": title, "confidence": confidence_value(confidence), "question": question,
-                  "body": read_body(body, body_file), "sources": source, "reviewers": reviewer, "domains": domain}
-    if cross_fleet is not None:
-        data["visibility"] = "cross-fleet" if cross_fleet else "fleet"
+                  "body": read_body(body, body_file), "sources": source, "reviewers": reviewer, "domains": domain,
+                  **visibility_field(cross_fleet)}
     data = {k: v for k, v in data.items() if v is not None}
     if revises is not None:
         if task is not None:

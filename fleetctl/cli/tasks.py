@@ -8,7 +8,16 @@ import typer
 
 from fleetctl.cli import output
 from fleetctl.cli.app import FleetTyper, client
-from fleetctl.cli.inputs import AfterOpt, BodyFileOpt, BodyOpt, CrossFleetOpt, DomainOpt, LimitOpt, read_body
+from fleetctl.cli.inputs import (
+    AfterOpt,
+    BodyFileOpt,
+    BodyOpt,
+    CrossFleetOpt,
+    DomainOpt,
+    LimitOpt,
+    read_body,
+    visibility_field,
+)
 
 task_app = FleetTyper(help="Create tasks and move them: open -> assigned/accepted -> in_progress -> "
                            "in_review -> done (or cancelled).")
@@ -63,7 +72,7 @@ def create(
 ) -> None:
     """Create a task in your fleet."""
     payload: dict = {"title": title, "domains": domain or [], "depends_on": depends_on or [],
-                     "visibility": "cross-fleet" if cross_fleet else "fleet", "route": route}
+                     **visibility_field(cross_fleet), "route": route}
     text = read_body(body, body_file)
     for key, value in (("body", text), ("priority", priority), ("review", review), ("assign", assign)):
         if value is not None:
