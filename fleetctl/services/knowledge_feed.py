@@ -21,6 +21,7 @@ from fleetctl.models.core import ItemDomain, Member
 from fleetctl.models.knowledge import STATES, Knowledge, KnowledgeText
 from fleetctl.services import paging, validate
 from fleetctl.services.knowledge import KIND, select, to_dict
+from fleetctl.services.visibility import tagged_exists
 
 PIN_BASE = 2**40
 MAX_QUERY = 500
@@ -28,8 +29,7 @@ MAX_QUERY = 500
 
 def tagged_with(domains: list[str]):
     """SQL condition: the entry carries one of `domains` (an index probe per entry, never a scan)."""
-    return fn.EXISTS(ItemDomain.select(SQL("1")).where(
-        ItemDomain.kind == KIND, ItemDomain.item_id == Knowledge.id, ItemDomain.domain.in_(domains)))
+    return tagged_exists(Knowledge, KIND, domains)
 
 
 def _filters(kind: str | None, pinned: bool, now, state: str | None) -> list:
