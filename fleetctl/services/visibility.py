@@ -3,7 +3,7 @@ cross-fleet members of other fleets that share a domain. Domain tags live in `It
 
 from __future__ import annotations
 
-from peewee import SQL, Value, fn
+from peewee import SQL, fn
 
 from fleetctl.errors import NotFound
 from fleetctl.models.core import ItemDomain, Member
@@ -36,14 +36,6 @@ def visible_clause(model, kind: str, member: Member):
     if not member.cross_fleet or not member.domains:
         return own
     return own | ((model.visibility == "cross-fleet") & tagged_exists(model, kind, member.domains))
-
-
-def relevant_clause(model, kind: str, domains: list[str]):
-    """SQL condition: rows with no domain or sharing one of `domains` (no domains = everything)."""
-    if not domains:
-        return True
-    untagged = model.domains == Value("[]", converter=False)  # a bare [] would render as an SQL tuple
-    return untagged | tagged_exists(model, kind, domains)
 
 
 def can_see(member: Member, item) -> bool:

@@ -48,10 +48,6 @@ class Section:
     total: int = 0
     more: bool = False
 
-    @property
-    def left_out(self) -> int:
-        return self.total - len(self.items)
-
 
 @dataclass
 class Hits:
