@@ -190,7 +190,6 @@ def _require_dependencies_done(task: Task) -> None:
 def pick_assignee(task: Task) -> Member:
     """The fleet member (not revoked, not the creator) sharing the most domains with the task,
     fewest active tasks as tie-break, then the earliest registered; 409 when nobody matches."""
-    fleet = Fleet.get_by_id(task.fleet_id)
     if not task.domains:
         raise Conflict(f"task {task.id} has no domains to route by; it stays open: use assign or claim")
     candidates = (Member.select(Member, Fleet).join(Fleet)
@@ -198,6 +197,7 @@ def pick_assignee(task: Task) -> Member:
     scored = {m.id: (len(set(m.domains) & set(task.domains)), m) for m in candidates}
     scored = {k: v for k, v in scored.items() if v[0]}
     if not scored:
+        fleet = Fleet.get_by_id(task.fleet_id)
         raise Conflict(f"no member of fleet {fleet.name!r} other than the creator shares a domain with task "
                        f"{task.id} ({', '.join(task.domains)}); it stays open: assign it by hand or register "
                        f"a member with one of these domains")
