@@ -79,7 +79,8 @@ def revise(caller: Member, research_id: int, reviewers: list[str] | None = None,
     for key, value in changed.items():
         setattr(item, key, value)
     added = research.resolve_reviewers(caller, item, reviewers)
-    already = [row.member for row in ResearchReviewer.select().where(ResearchReviewer.research == item.id)]
+    already = list(Member.select().join(ResearchReviewer, on=(ResearchReviewer.member == Member.id))
+                   .where(ResearchReviewer.research == item.id).order_by(ResearchReviewer.id))
     everyone = already + [m for m in added if m.id not in {a.id for a in already}]
     state = "in_review" if everyone else "draft"
     with db.write():
