@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import quote
 
 import typer
 
 from fleetctl.cli import output
 from fleetctl.cli.app import FleetTyper, client
-from fleetctl.cli.inputs import AfterOpt, LimitOpt
+from fleetctl.cli.inputs import AfterOpt, LimitOpt, item_path
 
 agent_app = FleetTyper(help="Register and administer the members of your fleet (owners).")
 token_app = FleetTyper(help="Rotate tokens.")
@@ -27,9 +26,7 @@ COLUMNS = [("NAME", "address"), ("ROLE", "role"), ("DOMAINS", "domains"), ("CROS
 
 def _path(name: str, suffix: str = "") -> str:
     """The URL path of a member: `name` or `fleet/name` (an empty name is a usage error)."""
-    if not name:
-        raise typer.BadParameter("a member name must not be empty")
-    return f"/v1/agents/{quote(name, safe='/')}{suffix}"
+    return item_path("agents", "member", name, suffix)
 
 
 def _show_minted(ctx: typer.Context, data: dict, verb: str) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from typing import Annotated
-from urllib.parse import quote
 
 import typer
 
@@ -17,6 +16,7 @@ from fleetctl.cli.inputs import (
     DomainOpt,
     LimitOpt,
     VisibilityOpt,
+    item_path,
     read_body,
     visibility_field,
 )
@@ -36,9 +36,7 @@ SHOWN = ("address", "title", "version", "latest_version", "visibility", "domains
 
 def path(name: str, suffix: str = "") -> str:
     """The URL path of a document (`fleet/name` keeps its slash; an empty name is a usage error)."""
-    if not name:
-        raise typer.BadParameter("a document name must not be empty")
-    return f"/v1/documents/{quote(name, safe='/')}{suffix}"
+    return item_path("documents", "document", name, suffix)
 
 
 @doc_app.command("put")

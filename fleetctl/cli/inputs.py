@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import quote
 
 import typer
 
@@ -63,3 +64,11 @@ def visibility_field(cross_fleet: bool | None) -> dict:
     if cross_fleet is None:
         return {}
     return {"visibility": "cross-fleet" if cross_fleet else "fleet"}
+
+
+def item_path(collection: str, what: str, name: str, suffix: str = "") -> str:
+    """The URL path of a named item under /v1/`collection` (`fleet/name` keeps its slash; an empty
+    name is a usage error naming `what`)."""
+    if not name:
+        raise typer.BadParameter(f"a {what} name must not be empty")
+    return f"/v1/{collection}/{quote(name, safe='/')}{suffix}"
