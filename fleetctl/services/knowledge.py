@@ -101,13 +101,6 @@ def _title(title: str) -> str:
     return title
 
 
-
-def _kind(kind: str) -> str:
-    if kind not in KINDS:
-        raise Invalid(f"invalid kind {kind!r}: use one of {', '.join(KINDS)}")
-    return kind
-
-
 def _superseded(caller: Member, old_id: int) -> Knowledge:
     old = get(caller, old_id)
     if old.fleet_id != caller.fleet_id:
@@ -145,7 +138,7 @@ def publish(caller: Member, kind: str, title: str, body: str | None = None, doma
             pinned: bool = False, visibility: str | None = None) -> Knowledge:
     """Publish an entry; with `supersedes`, it replaces that entry of the caller's own fleet."""
     now = utcnow()
-    fields = {"kind": _kind(kind), "title": _title(title), "body": validate.body(body),
+    fields = {"kind": validate.choice(kind, KINDS, "kind"), "title": _title(title), "body": validate.body(body),
               "domains": validate.domains(domains), "visibility": validate.visibility(visibility),
               "expires_at": expiry(expires_at, expires_in, now), "pinned": bool(pinned)}
     if supersedes is not None:

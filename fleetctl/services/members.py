@@ -32,10 +32,7 @@ def _rate_limit(value: int | None, default: int) -> int:
 
 
 def _role(value: str | None) -> str:
-    value = value or "agent"
-    if value not in ROLES:
-        raise Invalid(f"invalid role {value!r}: use one of {', '.join(ROLES)}")
-    return value
+    return validate.choice(value or "agent", ROLES, "role")
 
 
 def create_fleet(name: str, rate_limit: int | None = None, owner: str = "owner") -> tuple[Fleet, Member, str]:

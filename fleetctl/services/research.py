@@ -163,9 +163,7 @@ def list_research(caller: Member, state: str | None = None, task: int | None = N
     """Research the caller may see, newest first, optionally in one state or linked to one task."""
     query = Research.select().where(visible(caller))
     if state is not None:
-        if state not in STATES:
-            raise Invalid(f"invalid state {state!r}: use one of {', '.join(STATES)}")
-        query = query.where(Research.state == state)
+        query = query.where(Research.state == validate.choice(state, STATES, "state"))
     if task is not None:
         query = query.where(Research.task == task)
     page = paging.page(query, Research.id, limit, after, lambda r: r)

@@ -10,7 +10,7 @@ answers requested changes with a new revision, which goes back to in_review.
 from __future__ import annotations
 
 from fleetctl import db
-from fleetctl.errors import Conflict, Forbidden, Invalid
+from fleetctl.errors import Conflict, Forbidden
 from fleetctl.models.base import utcnow
 from fleetctl.models.core import Member
 from fleetctl.models.research import VERDICTS, Research, ResearchReview, ResearchReviewer
@@ -52,8 +52,7 @@ def _transition(item: Research, expected: str, **fields) -> None:
 def review(caller: Member, research_id: int, verdict: str, comment: str | None = None) -> dict:
     """Give a verdict on research in review: approved, changes_requested or rejected."""
     item = research.get_visible(caller, research_id)
-    if verdict not in VERDICTS:
-        raise Invalid(f"invalid verdict {verdict!r}: use one of {', '.join(VERDICTS)}")
+    validate.choice(verdict, VERDICTS, "verdict")
     if item.state != "in_review":
         hint = "it is final" if item.state in FINAL else "its author must publish a revision for review first"
         raise Conflict(f"research {item.id} is {item.state}, not in_review: {hint}", state=item.state)

@@ -85,13 +85,6 @@ def add_history(task: Task, member: Member, action: str, from_state: str | None,
                        from_state=from_state, to_state=task.state, note=note or "")
 
 
-def _choice(value: str | None, allowed: tuple, field: str, default: str) -> str:
-    value = value or default
-    if value not in allowed:
-        raise Invalid(f"invalid {field} {value!r}: use one of {', '.join(allowed)}")
-    return value
-
-
 def _dependencies(member: Member, ids: list[int] | None) -> list[int]:
     out: list[int] = []
     for task_id in ids or []:
@@ -118,8 +111,8 @@ def create(caller: Member, title: str, body: str | None = None, domains: list[st
     title = validate.text(title, "title", max_len=TITLE_MAX)
     body = validate.text(body, "body", required=False)
     domains = validate.domains(domains)
-    priority = _choice(priority, PRIORITIES, "priority", "normal")
-    review = _choice(review, REVIEWS, "review", "required" if priority in HIGH_STAKES else "none")
+    priority = validate.choice(priority or "normal", PRIORITIES, "priority")
+    review = validate.choice(review or ("required" if priority in HIGH_STAKES else "none"), REVIEWS, "review")
     if review == "none" and priority in HIGH_STAKES and not caller.is_human:
         raise Forbidden(f"only a reviewer or owner can waive review on a task of {priority} priority")
     vis = validate.visibility(visibility)
@@ -153,7 +146,7 @@ def list_tasks(caller: Member, mine: bool = False, state: str | None = None, dom
     if mine:
         query = query.where((Task.creator == caller.id) | (Task.assignee == caller.id))
     if state is not None:
-        query = query.where(Task.state == _choice(state, STATES, "state", "open"))
+        query = query.where(Task.state == validate.choice(state or "open", STATES, "state"))
     if domain is not None:
         tags = validate.domains([domain])
         query = query.where(Task.id.in_(access.tagged_with_any(KIND, tags)))

@@ -50,6 +50,13 @@ def fleet_names(values: Iterable[str] | None) -> list[str]:
     return out
 
 
+def choice(value, allowed: Iterable[str], field: str):
+    """`value` if it is one of `allowed`, else a 422 that lists them."""
+    if value not in allowed:
+        raise Invalid(f"invalid {field} {value!r}: use one of {', '.join(allowed)}")
+    return value
+
+
 def visibility(value: str | None) -> str:
     value = value or "fleet"
     if value not in VISIBILITIES:
