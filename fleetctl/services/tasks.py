@@ -13,6 +13,7 @@ from fleetctl import db
 from fleetctl.errors import Forbidden, Invalid, NotFound
 from fleetctl.models.base import iso
 from fleetctl.models.core import Member
+from fleetctl.models.research import Research
 from fleetctl.models.tasks import PRIORITIES, REVIEWS, STATES, Task, TaskDependency, TaskHistory
 from fleetctl.services import members, paging, validate
 from fleetctl.services import visibility as access
@@ -63,14 +64,8 @@ def to_dict(task: Task) -> dict:
 
 
 def research_ids(task_id: int) -> list[int]:
-    """Ids of research linked to the task (empty while the research model has no `task` field)."""
-    try:
-        from fleetctl.models.research import Research
-
-        field = Research.task
-    except (ImportError, AttributeError):
-        return []
-    return [r.id for r in Research.select(Research.id).where(field == task_id).order_by(Research.id)]
+    """Ids of research linked to the task."""
+    return [r.id for r in Research.select(Research.id).where(Research.task == task_id).order_by(Research.id)]
 
 
 def show(member: Member, task_id: int) -> dict:
