@@ -100,7 +100,8 @@ class Daemon:
             if self.verbose_empty:
                 self.say(f"{self.last} (cursor {data['cursor']})")
             return 0
-        news = sum(len(items) for key, items in data["sections"].items() if key != "pinned")
+        counts = [c for key, c in data.get("counts", {}).items() if key != "pinned"]
+        news = f"{sum(c['total'] for c in counts)}{'+' if any(c['more'] for c in counts) else ''}"
         who = self._name(target)
         code = self.run_command(target, data)
         if code != 0:

@@ -32,7 +32,7 @@ def test_json_shape_and_visibility(make_fleet):
         actor.cli("wake")
     entry = a.owner.client.post("/v1/knowledge", {"kind": "breaking", "title": "fleet-only", "domains": ["infra"]})
     data = scout.cli("wake", "--peek", "--json").json()
-    assert set(data) == {"cursor", "empty", "prompt", "sections"} and data["empty"] is False
+    assert set(data) == {"cursor", "empty", "prompt", "sections", "counts"} and data["empty"] is False
     assert [i["id"] for i in data["sections"]["breaking"]] == [entry["id"]]
     other = outsider.cli("wake", "--json").json()
     assert other["empty"] is True and other["sections"]["breaking"] == []

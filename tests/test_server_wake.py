@@ -38,8 +38,8 @@ def test_shape_and_empty_wake(make_fleet):
     fleet = make_fleet()
     agent = fleet.member("fresh", domains=["infra"])
     data = agent.client.post("/v1/wake")
-    assert set(data) == {"cursor", "empty", "prompt", "sections"}
-    assert tuple(data["sections"]) == SECTIONS
+    assert set(data) == {"cursor", "empty", "prompt", "sections", "counts"}
+    assert tuple(data["sections"]) == SECTIONS and tuple(data["counts"]) == SECTIONS
     again = agent.client.post("/v1/wake")
     assert again["empty"] is True and all(v == [] for k, v in again["sections"].items() if k != "pinned")
     assert again["prompt"] == f"# Fleet wake for {agent.address}: nothing new since your last wake."
@@ -242,6 +242,7 @@ def test_far_behind_member_gets_bounded_sections(world, monkeypatch):
     assert ids(wake, "messages") == sent[::-1][:2]  # newest first
     assert "## New messages (4+)" in wake["prompt"]
     assert "2+ more not shown; list them with `fleetctl msg inbox --unread`" in wake["prompt"]
+    assert wake["counts"]["messages"] == {"total": 4, "more": True}  # the JSON says what the page left out
 
 
 def test_openapi_documents_wake_routes(server):

@@ -35,7 +35,7 @@ def _unavailable(ctx: typer.Context, reason: str) -> None:
     line = f"(fleet wake unavailable: {reason}; continuing without fleet news)"
     if json_mode(ctx):
         output.print_json({"cursor": None, "empty": True, "prompt": line, "sections": {k: [] for k in SECTIONS},
-                           "error": reason})
+                           "counts": {k: {"total": 0, "more": False} for k in SECTIONS}, "error": reason})
     else:
         print(line)
     raise typer.Exit(0)
@@ -70,7 +70,7 @@ def wake(
 ) -> None:
     """Print what changed for you since your last wake and advance your cursor.
 
-    --json prints {"cursor", "empty", "prompt", "sections"}. With --peek the cursor stays; acknowledge
+    --json prints {"cursor", "empty", "prompt", "sections", "counts"}. With --peek the cursor stays; acknowledge
     later with `fleetctl wake ack CURSOR`.
     """
     if ctx.invoked_subcommand is not None:

@@ -43,7 +43,10 @@ def _max_chars(value: int | None) -> int:
 
 
 def peek(member: Member, max_chars: int | None = None) -> dict:
-    """The wake for `member` without any side effect: `{cursor, empty, prompt, sections}`."""
+    """The wake for `member` without any side effect: `{cursor, empty, prompt, sections, counts}`.
+
+    `sections` hold the items shown (at most a page each); `counts` says how many changed in each
+    section (`more`: at least that many, older ones were not counted)."""
     budget = _max_chars(max_chars)
     top = top_seq()  # first: everything reported is <= top, everything later waits for the next wake
     span = Span(member, min(cursor_of(member), top), top)
@@ -54,6 +57,7 @@ def peek(member: Member, max_chars: int | None = None) -> dict:
         "empty": not any(s.total or s.more for s in news),
         "prompt": wake_render.render(member.address, sections, budget),
         "sections": {s.key: s.items for s in sections},
+        "counts": {s.key: {"total": max(s.total, len(s.items)), "more": s.more} for s in sections},
     }
 
 
