@@ -40,7 +40,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--db", metavar="URL", help="Also run the server figures on PostgreSQL: a fresh "
                         "database is created through this URL and dropped after.")
     parser.add_argument("--only", default="", help=f"Comma-separated subset of: {', '.join(MEASUREMENTS)}.")
-    parser.add_argument("--duration", type=float, help="Seconds per load run (default 3, --quick 1).")
+    parser.add_argument("--duration", type=float, help="Seconds per load run (default 8, --quick 1).")
     parser.add_argument("--json", type=Path, default=ROOT / "bench" / "results.json",
                         help="Where to write the results (default bench/results.json).")
     parser.add_argument("--profile", action="store_true",
@@ -48,7 +48,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--no-sqlite", action="store_true", help="With --db: skip the SQLite run.")
     args = parser.parse_args(argv)
     if args.duration is None:
-        args.duration = 1.0 if args.quick else 3.0
+        args.duration = 1.0 if args.quick else 8.0
     names = [n.strip() for n in args.only.split(",") if n.strip()] or [n for n in MEASUREMENTS if n != "profile"]
     if args.profile and "profile" not in names:
         names.append("profile")
