@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 from fleetctl import db
+from fleetctl.models.base import utcnow
 from fleetctl.models.core import Change
+
+# The lock and the insert in one round trip: the sequence value is drawn only once the lock is held.
+_PG_ORDERED_INSERT = (
+    'WITH ordered AS (SELECT pg_advisory_xact_lock(7007002)) '
+    f'INSERT INTO "{Change._meta.table_name}" ("fleet_id", "kind", "ref_id", "member_id", "event", "created_at") '
+    'SELECT %s::bigint, %s::text, %s::bigint, %s::bigint, %s::text, %s::timestamp FROM ordered '
+    'RETURNING "seq"'
+)
 
 
 def record(kind: str, ref_id: int, fleet_id: int, member_id: int | None = None, event: str = "") -> int:
@@ -15,6 +24,6 @@ def record(kind: str, ref_id: int, fleet_id: int, member_id: int | None = None, 
     row lock could deadlock with a writer that holds the row and waits for the lock.
     """
     if db.engine() == "postgres":
-        db.database.execute_sql("SELECT pg_advisory_xact_lock(7007002)")
-    row = Change.create(kind=kind, ref_id=ref_id, fleet=fleet_id, member=member_id, event=event)
-    return row.seq
+        cursor = db.database.execute_sql(_PG_ORDERED_INSERT, (fleet_id, kind, ref_id, member_id, event, utcnow()))
+        return cursor.fetchone()[0]
+    return Change.create(kind=kind, ref_id=ref_id, fleet=fleet_id, member=member_id, event=event).seq
