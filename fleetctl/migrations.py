@@ -23,6 +23,38 @@ def create_module_tables(module_name: str) -> Callable:
     return step
 
 
+def _add_column(db, table: str, column: str, ddl: str) -> None:
+    """ALTER TABLE ... ADD COLUMN unless the column exists (a database created after the model
+    gained it already has it: step 1 creates today's tables)."""
+    if column not in {c.name for c in db.get_columns(table)}:
+        db.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN "{column}" {ddl}')
+
+
+# Bytes of content each fleet has stored so far, for the usage counter of fleets that existed
+# before quotas (frozen: written against the tables as they were at migration 11).
+_USAGE_SOURCES = (
+    ("knowledge", "k", ("title", "body"), ""),
+    ("task", "k", ("title", "body"), ""),
+    ("messages", "k", ("subject", "body"), ""),
+    ("research", "k", ("title", "question", "body"), ""),
+    ("document_version", "v", ("body", "message"), 'JOIN "document" k ON k.id = v.document_id'),
+)
+
+
+def m011_quotas_and_audit_counts(db) -> None:
+    """Fleet storage quota and usage (backfilled from existing content); audit record counts."""
+    from peewee import PostgresqlDatabase
+
+    _add_column(db, "fleet", "quota_bytes", "BIGINT NOT NULL DEFAULT 1073741824")
+    _add_column(db, "fleet", "usage_bytes", "BIGINT NOT NULL DEFAULT 0")
+    _add_column(db, "audit_log", "count", "INTEGER NOT NULL DEFAULT 1")
+    size = "octet_length({})" if isinstance(db, PostgresqlDatabase) else "length(CAST({} AS BLOB))"
+    for table, alias, columns, join in _USAGE_SOURCES:
+        total = " + ".join(f"COALESCE({size.format(f'{alias}.{c}')}, 0)" for c in columns)
+        db.execute_sql(f'UPDATE "fleet" SET "usage_bytes" = "usage_bytes" + COALESCE((SELECT SUM({total}) '
+                       f'FROM "{table}" {alias} {join} WHERE k.fleet_id = "fleet".id), 0)')
+
+
 MIGRATIONS: list[tuple[int, str, Callable]] = [
     (1, "core", create_module_tables("core")),
     (2, "knowledge", create_module_tables("knowledge")),
@@ -32,4 +64,5 @@ MIGRATIONS: list[tuple[int, str, Callable]] = [
     (6, "documents", create_module_tables("documents")),
     (7, "wake", create_module_tables("wake")),
     (8, "ratelimit", create_module_tables("ratelimit")),
+    (11, "quotas_and_audit_counts", m011_quotas_and_audit_counts),
 ]

@@ -47,7 +47,7 @@ def test_send_inbox_read_thread(crew):
     assert y.cli("msg", "inbox", "--unread").stdout.strip() == "No unread messages."
     thread = x.cli("msg", "thread", str(m["id"]), "--json").json()
     assert [i["subject"] for i in thread["items"]] == ["deploy broke", "re: deploy"]
-    assert thread["items"][1]["body"] == "on it\n"
+    assert thread["items"][1]["preview"] == "on it\n" and thread["items"][1]["body_chars"] == 6
     text = x.cli("msg", "thread", str(m["id"])).stdout
     assert text.index("deploy broke") < text.index("re: deploy") and "on it" in text
     own = x.cli("msg", "show", str(m["id"]), "--json").json()

@@ -186,7 +186,8 @@ def test_threads(pair):
     assert r2["thread"] == root["id"] and r2["reply_to"] == r1["id"]
     thread = x.client.get(f"/v1/messages/{r2['id']}/thread")
     assert thread["thread"] == root["id"] and [m["id"] for m in thread["items"]] == [root["id"], r1["id"], r2["id"]]
-    assert thread["items"][1]["body"] == "" and thread["items"][1]["sender"] == scout.address
+    assert thread["items"][1]["preview"] == "" and thread["items"][1]["body_chars"] == 0
+    assert thread["items"][1]["sender"] == scout.address
     # Each member sees only the messages of the thread it can read.
     assert [m["id"] for m in y.client.get(f"/v1/messages/{root['id']}/thread")["items"]] == [root["id"], r2["id"]]
     assert [m["id"] for m in bystander.client.get(f"/v1/messages/{r2['id']}/thread")["items"]] == [r2["id"]]

@@ -28,7 +28,7 @@ NameArg = Annotated[str, typer.Argument(help="Document name (slug), or fleet/nam
 COLUMNS = [("NAME", "address"), ("TITLE", "title"), ("VERSION", "version"), ("VISIBILITY", "visibility"),
            ("DOMAINS", "domains"), ("UPDATED", lambda d: output.relative(d["updated_at"])),
            ("BY", "updated_by")]
-HISTORY = [("VERSION", "version"), ("AUTHOR", "author"), ("MESSAGE", "message"), ("CHARS", "chars"),
+HISTORY = [("VERSION", "version"), ("AUTHOR", "author"), ("MESSAGE", "message"), ("CHARS", "body_chars"),
            ("WHEN", lambda v: output.relative(v["created_at"]))]
 SHOWN = ("address", "title", "version", "latest_version", "visibility", "domains", "author", "message",
          "version_created_at")

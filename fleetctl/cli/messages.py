@@ -17,11 +17,19 @@ INBOX_COLUMNS = [("NEW", lambda m: "*" if m["read_at"] is None else ""), ("ID", 
                  ("SUBJECT", "subject"), ("AGE", lambda m: output.relative(m["created_at"]))]
 
 
+def _preview(m: dict) -> str:
+    """A list item's (thread's) preview, and where the rest is when it was cut."""
+    preview = m.get("preview") or ""
+    if m.get("body_chars", 0) > len(preview):
+        preview += f"\n\n[... {m['body_chars']} characters in all: fleetctl msg show {m['id']}]"
+    return preview
+
+
 def _show(m: dict) -> None:
     """One message as header lines, then its body (markdown on a TTY)."""
     view = {"id": m["id"], "from": m["sender"], "to": m["recipients"], "subject": m["subject"],
             "date": f"{m['created_at']} ({output.relative(m['created_at'])})", "domains": m["domains"] or "-",
-            "thread": m["thread"], "reply_to": m["reply_to"], "body": m.get("body")}
+            "thread": m["thread"], "reply_to": m["reply_to"], "body": m.get("body", _preview(m))}
     keys = ["id", "from", "to", "subject", "date", "domains", "thread", "reply_to"]
     if m.get("deliveries") is not None:
         view["read_by"] = [d["recipient"] for d in m["deliveries"] if d["read_at"]] or "-"

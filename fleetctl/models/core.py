@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from peewee import (
     BigAutoField,
+    BigIntegerField,
     BooleanField,
     CharField,
     DateTimeField,
@@ -16,12 +17,16 @@ from fleetctl.models.base import BaseModel, JSONListField, utcnow
 
 ROLES = ("owner", "reviewer", "agent")
 ROLE_RANK = {"agent": 0, "reviewer": 1, "owner": 2}
+DEFAULT_QUOTA = 1024 ** 3  # bytes of content a fleet may store (fleet create --quota)
 
 
 class Fleet(BaseModel):
     name = CharField(max_length=40, unique=True)
     rate_limit = IntegerField(default=1000)
     created_at = DateTimeField(default=utcnow)
+    # Storage quota and the bytes of content written so far (migration 11; see services/quota.py).
+    quota_bytes = BigIntegerField(default=DEFAULT_QUOTA)
+    usage_bytes = BigIntegerField(default=0)
 
 
 class Member(BaseModel):
@@ -63,6 +68,7 @@ class AuditEntry(BaseModel):
     resource = CharField(null=True)
     status = IntegerField()
     ip = CharField(null=True)
+    count = IntegerField(default=1)  # refusals of one address aggregated into this record (migration 11)
 
     class Meta:
         table_name = "audit_log"

@@ -63,7 +63,7 @@ def show(id):
 
 @route(bp, "/knowledge/<int:id>/chain", summary="The supersession chain through an entry, oldest first.")
 def chain(id):
-    return {"items": [knowledge.to_dict(e) for e in knowledge.chain(g.member, id)], "next": None}
+    return {"items": [knowledge.to_dict(e, full=False) for e in knowledge.chain(g.member, id)], "next": None}
 
 
 @route(bp, "/knowledge/<int:id>/pin", "POST", summary="Pin an entry (any member of its fleet).",

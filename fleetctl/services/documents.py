@@ -11,7 +11,7 @@ from fleetctl.errors import Conflict, Forbidden, Invalid, NotFound
 from fleetctl.models.base import iso, utcnow
 from fleetctl.models.core import Fleet, Member
 from fleetctl.models.documents import Document, DocumentVersion
-from fleetctl.services import changes, paging, validate, visibility
+from fleetctl.services import changes, paging, previews, quota, validate, visibility
 
 KIND = "document"
 # Sub-resources of /v1/documents/{name}: never document names, so every URL has one reading.
@@ -71,9 +71,14 @@ def to_dict(doc: Document) -> dict:
 
 
 def version_to_dict(row: DocumentVersion) -> dict:
-    """One kept version, without its body (history)."""
+    """One kept version, with a preview of its body (history)."""
     return {"version": row.version, "author": _address(row.author), "message": row.message,
-            "created_at": iso(row.created_at), "chars": len(row.body)}
+            "created_at": iso(row.created_at), **previews.body(row, full=False)}
+
+
+def _listed_document(doc: Document) -> dict:
+    """A document as a list item: its metadata and a preview of its latest version's body."""
+    return {**to_dict(doc), **previews.body(doc, full=False)}
 
 
 def _version(doc: Document, number: int | None) -> DocumentVersion:
@@ -118,6 +123,7 @@ def _stale(address: str, base: int, current: int) -> Conflict:
 def _append(caller: Member, name: str, fields: dict, body: str, message: str, base: int | None) -> tuple[int, int]:
     """Write one new version inside a transaction; returns (document id, version number written)."""
     address = f"{caller.fleet.name}/{name}"
+    quota.charge(caller.fleet_id, quota.size_of(body, message, fields.get("title")))
     doc = Document.get_or_none(Document.fleet == caller.fleet_id, Document.name == name)
     if doc is None:
         if base:
@@ -180,16 +186,20 @@ def put(caller: Member, address: str, body: str, title: str | None = None, base_
 def list_documents(caller: Member, domain: str | None = None, limit: int | None = None,
                    after: int | None = None) -> dict:
     """Documents the caller may see, newest first, optionally only those tagged `domain`."""
-    query = _documents().where(visibility.visible_clause(Document, KIND, caller))
+    latest = (DocumentVersion.document == Document.id) & (DocumentVersion.version == Document.version)
+    query = (_documents().select_extend(*previews.columns(DocumentVersion.body))
+             .switch(Document).join(DocumentVersion, JOIN.LEFT_OUTER, on=latest, attr="latest")
+             .where(visibility.visible_clause(Document, KIND, caller)))
     if domain:
         query = query.where(Document.id.in_(visibility.tagged_with_any(KIND, validate.domains([domain]))))
-    return paging.page(query, Document.id, limit, after, to_dict)
+    return paging.page(query, Document.id, limit, after, _listed_document)
 
 
 def history(caller: Member, address: str, limit: int | None = None, after: int | None = None) -> dict:
     """The versions of a document, newest first, without bodies."""
     doc = get_visible(caller, address)
-    query = _with_people(DocumentVersion.select(DocumentVersion, Author, AuthorFleet), DocumentVersion,
+    columns = previews.listed(DocumentVersion, DocumentVersion.body)
+    query = _with_people(DocumentVersion.select(*columns, Author, AuthorFleet), DocumentVersion,
                          DocumentVersion.author).where(DocumentVersion.document == doc.id)
     return paging.page(query, DocumentVersion.version, limit, after, version_to_dict)
 

@@ -11,7 +11,7 @@ from fleetctl.errors import Conflict, Forbidden, Invalid, NotFound
 from fleetctl.models.base import iso, utcnow
 from fleetctl.models.core import Fleet, Member
 from fleetctl.models.knowledge import KINDS, Knowledge
-from fleetctl.services import changes, validate
+from fleetctl.services import changes, previews, quota, validate
 from fleetctl.services import visibility as vis
 
 KIND = "knowledge"
@@ -29,18 +29,21 @@ def state_of(entry: Knowledge, now: dt.datetime | None = None) -> str:
     return entry.state
 
 
-def to_dict(entry: Knowledge) -> dict:
-    """The entry as JSON (DESIGN §2 field names)."""
-    return {"id": entry.id, "kind": entry.kind, "title": entry.title, "body": entry.body,
+def to_dict(entry: Knowledge, full: bool = True) -> dict:
+    """The entry as JSON (DESIGN §2 field names); a list item (`full=False`) has `preview` and
+    `body_chars` in place of `body`."""
+    return {"id": entry.id, "kind": entry.kind, "title": entry.title, **previews.body(entry, full),
             "domains": entry.domains, "visibility": entry.visibility, "author": entry.author.address,
             "created_at": iso(entry.created_at), "expires_at": iso(entry.expires_at),
             "pinned": entry.pinned, "supersedes": entry.supersedes, "superseded_by": entry.superseded_by,
             "state": state_of(entry)}
 
 
-def select():
-    """Entries with their author and the author's fleet loaded (one query, no lazy loads)."""
-    return (Knowledge.select(Knowledge, Member, Fleet)
+def select(listed: bool = False):
+    """Entries with their author and the author's fleet loaded (one query, no lazy loads); `listed`
+    selects a preview of the body instead of the body."""
+    entry = previews.listed(Knowledge, Knowledge.body) if listed else [Knowledge]
+    return (Knowledge.select(*entry, Member, Fleet)
             .join(Member, on=(Knowledge.author == Member.id))
             .join(Fleet, on=(Member.fleet == Fleet.id)))
 
@@ -148,6 +151,7 @@ def publish(caller: Member, kind: str, title: str, body: str | None = None, doma
         if visibility is None:
             fields["visibility"] = old.visibility
     with db.write():
+        quota.charge(caller.fleet_id, quota.size_of(fields["title"], fields["body"]))
         sweep_expired(now)
         entry = Knowledge.create(fleet=caller.fleet_id, author=caller.id, created_at=now,
                                  tagged=bool(fields["domains"]), supersedes=supersedes, **fields)

@@ -120,8 +120,9 @@ def pinned(caller: Member, limit: int = paging.MAX_LIMIT) -> list[dict]:
 def _page(ranks: list[int], limit: int) -> dict:
     more = len(ranks) > limit
     ranks = ranks[:limit]
-    rows = {e.id: e for e in select().where(Knowledge.id.in_([r % PIN_BASE for r in ranks]))} if ranks else {}
-    items = [to_dict(rows[r % PIN_BASE]) for r in ranks if r % PIN_BASE in rows]
+    rows = {e.id: e for e in select(listed=True).where(Knowledge.id.in_([r % PIN_BASE for r in ranks]))} \
+        if ranks else {}
+    items = [to_dict(rows[r % PIN_BASE], full=False) for r in ranks if r % PIN_BASE in rows]
     return {"items": items, "next": ranks[-1] if more else None}
 
 
@@ -157,10 +158,10 @@ def search(caller: Member, q: str, all: bool = False, limit: int | None = None, 
         raise Invalid("query must contain a word to search for")
     limit = paging.clamp_limit(limit)
     states = STATES if all else ("current",)
-    query = _match(select().where(visible(caller), Knowledge.state.in_(states)), text)
+    query = _match(select(listed=True).where(visible(caller), Knowledge.state.in_(states)), text)
     if not all:
         query = query.where(Knowledge.expires_at.is_null() | (Knowledge.expires_at > utcnow()))
     offset = after or 0
     rows = list(query.offset(offset).limit(limit + 1))
     more = len(rows) > limit
-    return {"items": [to_dict(e) for e in rows[:limit]], "next": offset + limit if more else None}
+    return {"items": [to_dict(e, full=False) for e in rows[:limit]], "next": offset + limit if more else None}

@@ -8,12 +8,16 @@ from fleetctl import db
 from fleetctl.errors import Conflict, Forbidden, Invalid, NotFound
 from fleetctl.models.base import iso, utcnow
 from fleetctl.models.core import ROLE_RANK, ROLES, Fleet, Member
-from fleetctl.services import paging, tokens, validate
+from fleetctl.services import paging, quota, tokens, validate
 
 
-def fleet_to_dict(fleet: Fleet) -> dict:
-    return {"id": fleet.id, "name": fleet.name, "rate_limit": fleet.rate_limit,
+def fleet_to_dict(fleet: Fleet, storage: bool = False) -> dict:
+    """The fleet as JSON; `storage` adds its quota and usage in bytes (for owners)."""
+    data = {"id": fleet.id, "name": fleet.name, "rate_limit": fleet.rate_limit,
             "created_at": iso(fleet.created_at)}
+    if storage:
+        data.update(quota=fleet.quota_bytes, usage=fleet.usage_bytes)
+    return data
 
 
 def to_dict(member: Member) -> dict:
@@ -35,16 +39,28 @@ def _role(value: str | None) -> str:
     return validate.choice(value or "agent", ROLES, "role")
 
 
-def create_fleet(name: str, rate_limit: int | None = None, owner: str = "owner") -> tuple[Fleet, Member, str]:
+def create_fleet(name: str, rate_limit: int | None = None, owner: str = "owner",
+                 quota_bytes: int | None = None) -> tuple[Fleet, Member, str]:
     """Bootstrap (local, no network): a fleet, its first owner, and the owner's token."""
     validate.fleet_name(name)
     validate.member_name(owner)
     with db.write():
         if Fleet.get_or_none(Fleet.name == name):
             raise Conflict(f"fleet {name!r} already exists")
-        fleet = Fleet.create(name=name, rate_limit=_rate_limit(rate_limit, 1000))
+        fleet = Fleet.create(name=name, rate_limit=_rate_limit(rate_limit, 1000),
+                             quota_bytes=quota.quota_of(quota_bytes))
         member = Member.create(fleet=fleet, name=owner, role="owner")
     return fleet, member, tokens.mint(member)
+
+
+def set_quota(name: str, quota_bytes: int) -> Fleet:
+    """Change a fleet's storage quota (local, on the server machine: the operator's decision, not an
+    owner's); a quota below the current usage refuses further writes until content is removed."""
+    validate.fleet_name(name)
+    with db.write():
+        if not Fleet.update(quota_bytes=quota.quota_of(quota_bytes)).where(Fleet.name == name).execute():
+            raise NotFound(f"no fleet {name!r}")
+    return Fleet.get(Fleet.name == name)
 
 
 def require_owner(caller: Member, what: str = "this") -> None:

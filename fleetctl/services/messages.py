@@ -10,11 +10,10 @@ from fleetctl.errors import Invalid, NotFound
 from fleetctl.models.base import iso, utcnow
 from fleetctl.models.core import Fleet, Member
 from fleetctl.models.messages import Delivery, Message
-from fleetctl.services import changes, members, paging, policy, validate
+from fleetctl.services import changes, members, paging, policy, previews, quota, validate
 
 MAX_RECIPIENTS = 100
 MAX_SUBJECT = 300
-PREVIEW_CHARS = 160
 # Inbox cursors say which part of "unread first, then newest" they stopped in: unread ones carry this bit.
 UNREAD_BIT = 2**40
 
@@ -45,8 +44,10 @@ def _readable_clause(caller: Member):
     return (Message.sender == caller.id) | Message.id.in_(received)
 
 
-def _select():
-    return (Message.select(Message, Member, Fleet)
+def _select(listed: bool = False):
+    """Messages with their sender loaded; `listed` selects a preview of the body instead of the body."""
+    message = previews.listed(Message, Message.body) if listed else [Message]
+    return (Message.select(*message, Member, Fleet)
             .join(Member, on=(Message.sender == Member.id))
             .join(Fleet, on=(Member.fleet == Fleet.id)))
 
@@ -72,12 +73,8 @@ def _deliveries(message_ids: list[int]) -> dict[int, list[Delivery]]:
 
 def _render(msg: Message, deliveries: list[Delivery], viewer: Member, with_body: bool) -> dict:
     data = {"id": msg.id, "sender": msg.sender.address,
-            "recipients": [d.recipient.address for d in deliveries], "subject": msg.subject}
-    if with_body:
-        data["body"] = msg.body
-    else:
-        first = " ".join(msg.body.split())
-        data["preview"] = first[:PREVIEW_CHARS] + ("..." if len(first) > PREVIEW_CHARS else "")
+            "recipients": [d.recipient.address for d in deliveries], "subject": msg.subject,
+            **previews.body(msg, with_body)}
     mine = next((d for d in deliveries if d.recipient_id == viewer.id), None)
     data.update({"domains": msg.domains, "thread": msg.thread_id, "reply_to": msg.reply_to_id,
                  "created_at": iso(msg.created_at),
@@ -105,6 +102,7 @@ def send(caller: Member, recipients: list[str], subject: str, body: str | None =
     body = validate.body(body)
     domains = validate.domains(domains)
     with db.write():
+        quota.charge(caller.fleet_id, quota.size_of(subject, body))
         # Targets are loaded and checked inside the transaction: a policy change applies at once.
         targets = _recipients(caller, recipients or [])
         parent = _readable(caller, reply_to) if reply_to is not None else None
@@ -174,7 +172,7 @@ def inbox(caller: Member, unread: bool = False, limit: int | None = None, after:
         nxt = rows[-1].message_id + (UNREAD_BIT if rows[-1].read_at is None else 0)
     ids = [r.message_id for r in rows]
     mark_delivered(caller, ids)
-    by_id = {m.id: m for m in _select().where(Message.id.in_(ids))} if ids else {}
+    by_id = {m.id: m for m in _select(listed=True).where(Message.id.in_(ids))} if ids else {}
     return {"items": to_dicts([by_id[i] for i in ids], caller, with_body=False), "next": nxt}
 
 
@@ -182,6 +180,6 @@ def thread(caller: Member, message_id: int, limit: int | None = None, after: int
     """The messages of a thread the caller may read, oldest first."""
     msg = _readable(caller, message_id)
     root = msg.thread_id
-    q = _select().where((Message.thread == root) | (Message.id == root), _readable_clause(caller))
+    q = _select(listed=True).where((Message.thread == root) | (Message.id == root), _readable_clause(caller))
     page = paging.page(q, Message.id, limit, after, lambda m: m, newest_first=False)
-    return {"thread": root, "items": to_dicts(page["items"], caller), "next": page["next"]}
+    return {"thread": root, "items": to_dicts(page["items"], caller, with_body=False), "next": page["next"]}

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import math
 
+from peewee import fn
+
 from fleetctl import db
 from fleetctl.errors import Forbidden, Invalid
 from fleetctl.models.base import iso
 from fleetctl.models.core import Fleet, Member
 from fleetctl.models.research import STATES, Research, ResearchReview, ResearchReviewer
 from fleetctl.models.tasks import Task
-from fleetctl.services import changes, members, paging, policy, tasks, validate
+from fleetctl.services import changes, members, paging, policy, previews, quota, tasks, validate
 from fleetctl.services import visibility as access
 
 KIND = "research"
@@ -75,6 +77,11 @@ def clean(fields: dict) -> dict:
     return {key: checks[key](value) for key, value in fields.items() if key in checks and value is not None}
 
 
+def content_size(fields: dict) -> int:
+    """Bytes of the text fields among cleaned `fields`, charged to the writer's quota."""
+    return quota.size_of(*(fields.get(k) for k in ("title", "question", "body", "sources")))
+
+
 def resolve_reviewers(author: Member, item: Research, addresses: list[str] | None) -> list[Member]:
     """Members the author may ask: its own fleet, or other fleets under the cross-fleet policy when
     they can see the research. The author cannot review its own work."""
@@ -116,14 +123,16 @@ def publish(caller: Member, title: str, confidence: float, question: str | None 
     asked = resolve_reviewers(caller, item, reviewers)
     item.state = "in_review" if asked else "draft"
     with db.write():
+        quota.charge(caller.fleet_id, content_size(fields))
         item.save(force_insert=True)
         access.set_domains(KIND, item.id, item.domains, new=True)
         request_reviews(item, asked)
     return to_dict(item)
 
 
-def render(items: list[Research]) -> list[dict]:
-    """Research as JSON objects with reviewers and reviews, in four queries whatever the count."""
+def render(items: list[Research], full: bool = True) -> list[dict]:
+    """Research as JSON objects with reviewers and reviews, in four queries whatever the count; list
+    items (`full=False`) carry `preview`, `body_chars` and `review_count` in place of `body` and `reviews`."""
     if not items:
         return []
     ids = [r.id for r in items]
@@ -131,19 +140,29 @@ def render(items: list[Research]) -> list[dict]:
     for row in ResearchReviewer.select().where(ResearchReviewer.research.in_(ids)).order_by(ResearchReviewer.id):
         asked[row.research_id].append(row.member_id)
     reviews: dict[int, list[ResearchReview]] = {i: [] for i in ids}
-    for row in ResearchReview.select().where(ResearchReview.research.in_(ids)).order_by(ResearchReview.id):
-        reviews[row.research_id].append(row)
+    counts: dict[int, int] = {}
+    if full:
+        for row in ResearchReview.select().where(ResearchReview.research.in_(ids)).order_by(ResearchReview.id):
+            reviews[row.research_id].append(row)
+    else:  # list items count reviews instead of carrying their comments
+        counts = dict(ResearchReview.select(ResearchReview.research, fn.COUNT(ResearchReview.id))
+                      .where(ResearchReview.research.in_(ids)).group_by(ResearchReview.research).tuples())
     people = {r.author_id for r in items} | {m for ms in asked.values() for m in ms} | {
         v.reviewer_id for vs in reviews.values() for v in vs}
     names = members.addresses(people)
     fleets = {f.id: f.name for f in Fleet.select(Fleet.id, Fleet.name).where(Fleet.id.in_({r.fleet_id for r in items}))}
+
+    def verdicts(r: Research) -> dict:
+        if not full:
+            return {"review_count": counts.get(r.id, 0)}
+        return {"reviews": [{"reviewer": names[v.reviewer_id], "verdict": v.verdict, "comment": v.comment,
+                             "time": iso(v.created_at), "revision": v.revision} for v in reviews[r.id]]}
+
     return [{
-        "id": r.id, "title": r.title, "question": r.question, "body": r.body, "confidence": r.confidence,
+        "id": r.id, "title": r.title, "question": r.question, **previews.body(r, full), "confidence": r.confidence,
         "sources": r.sources, "task": r.task_id, "domains": r.domains, "visibility": r.visibility,
         "fleet": fleets[r.fleet_id], "author": names[r.author_id], "reviewers": [names[m] for m in asked[r.id]],
-        "state": r.state, "revision": r.revision,
-        "reviews": [{"reviewer": names[v.reviewer_id], "verdict": v.verdict, "comment": v.comment,
-                     "time": iso(v.created_at), "revision": v.revision} for v in reviews[r.id]],
+        "state": r.state, "revision": r.revision, **verdicts(r),
         "created_at": iso(r.created_at), "updated_at": iso(r.updated_at),
     } for r in items]
 
@@ -161,11 +180,11 @@ def show(caller: Member, research_id: int) -> dict:
 def list_research(caller: Member, state: str | None = None, task: int | None = None, limit: int | None = None,
                   after: int | None = None) -> dict:
     """Research the caller may see, newest first, optionally in one state or linked to one task."""
-    query = Research.select().where(visible(caller))
+    query = Research.select(*previews.listed(Research, Research.body)).where(visible(caller))
     if state is not None:
         query = query.where(Research.state == validate.choice(state, STATES, "state"))
     if task is not None:
         query = query.where(Research.task == task)
     page = paging.page(query, Research.id, limit, after, lambda r: r)
-    page["items"] = render(page["items"])
+    page["items"] = render(page["items"], full=False)
     return page

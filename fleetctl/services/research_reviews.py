@@ -15,7 +15,7 @@ from fleetctl.models.base import utcnow
 from fleetctl.models.core import Member
 from fleetctl.models.research import VERDICTS, Research, ResearchReview, ResearchReviewer
 from fleetctl.models.tasks import Task
-from fleetctl.services import changes, research, validate, visibility
+from fleetctl.services import changes, quota, research, validate, visibility
 
 FINAL = ("approved", "rejected")
 REVISABLE = ("draft", "changes_requested", "in_review")
@@ -59,6 +59,7 @@ def review(caller: Member, research_id: int, verdict: str, comment: str | None =
     _check_reviewer(caller, item, verdict)
     comment = validate.text(comment, "comment", required=False, max_len=10_000)
     with db.write():
+        quota.charge(caller.fleet_id, quota.size_of(comment))
         _transition(item, "in_review", state=VERDICTS[verdict])
         ResearchReview.create(research=item.id, reviewer=caller.id, verdict=verdict, comment=comment,
                               revision=item.revision)
@@ -83,6 +84,7 @@ def revise(caller: Member, research_id: int, reviewers: list[str] | None = None,
     everyone = already + [m for m in added if m.id not in {a.id for a in already}]
     state = "in_review" if everyone else "draft"
     with db.write():
+        quota.charge(caller.fleet_id, research.content_size(changed))
         _transition(item, item.state, state=state, revision=item.revision + 1, **changed)
         if "domains" in changed:
             visibility.set_domains(research.KIND, item.id, changed["domains"])

@@ -18,7 +18,7 @@ from fleetctl.errors import Conflict, Forbidden, Invalid
 from fleetctl.models.base import utcnow
 from fleetctl.models.core import Fleet, Member
 from fleetctl.models.tasks import ACTIVE_STATES, STATES, Task, TaskDependency
-from fleetctl.services import changes, members, policy, validate
+from fleetctl.services import changes, members, policy, quota, validate
 from fleetctl.services.tasks import add_history, get_task
 
 LINK = re.compile(r"^(research:[1-9][0-9]{0,17}|doc:([a-z0-9][a-z0-9-]{0,39}/)?[a-z0-9][a-z0-9._-]{0,99})$")
@@ -118,6 +118,7 @@ def act(caller: Member, task_id: int, action: str, member: str | None = None, re
     text = _check_input(action, member, reason, note, links)
     _check_links_exist(caller, links)
     with db.write():
+        quota.charge(caller.fleet_id, quota.size_of(text, links))
         task = get_task(caller, task_id)
         if version is not None and version != task.version:
             raise Conflict(f"task {task.id} is at version {task.version}, not {version}; reload it and retry",

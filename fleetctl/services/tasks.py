@@ -7,7 +7,7 @@ fleet, to cross-fleet members sharing a domain when it is cross-fleet, and alway
 
 from __future__ import annotations
 
-from peewee import Value
+from peewee import Value, fn
 
 from fleetctl import db
 from fleetctl.errors import Forbidden, Invalid, NotFound
@@ -15,7 +15,7 @@ from fleetctl.models.base import iso
 from fleetctl.models.core import Member
 from fleetctl.models.research import Research
 from fleetctl.models.tasks import PRIORITIES, REVIEWS, STATES, Task, TaskDependency, TaskHistory
-from fleetctl.services import members, paging, validate
+from fleetctl.services import members, paging, previews, quota, validate
 from fleetctl.services import visibility as access
 
 KIND = "task"
@@ -40,21 +40,33 @@ def get_task(member: Member, task_id: int) -> Task:
     return access.get_visible(Task, task_id, member, "task", can_see)
 
 
-def render(tasks: list[Task]) -> list[dict]:
-    """Tasks as JSON objects with their history, in three queries whatever the count."""
-    if not tasks:
-        return []
-    history: dict[int, list[dict]] = {t.id: [] for t in tasks}
-    for h in TaskHistory.select().where(TaskHistory.task.in_(list(history))).order_by(TaskHistory.id):
+def _histories(ids: list[int]) -> dict[int, list[dict]]:
+    history: dict[int, list[dict]] = {i: [] for i in ids}
+    for h in TaskHistory.select().where(TaskHistory.task.in_(ids)).order_by(TaskHistory.id):
         history[h.task_id].append({"who": h.who, "action": h.action, "from": h.from_state,
                                    "to": h.to_state, "when": iso(h.at), "note": h.note})
+    return history
+
+
+def render(tasks: list[Task], full: bool = True) -> list[dict]:
+    """Tasks as JSON objects, in three queries whatever the count: with their body and history, or as
+    list items (`full=False`) with `preview`, `body_chars` and `history_count` in their place."""
+    if not tasks:
+        return []
+    ids = [t.id for t in tasks]
+    if full:
+        extra = {i: {"history": h} for i, h in _histories(ids).items()}
+    else:
+        counts = dict(TaskHistory.select(TaskHistory.task, fn.COUNT(TaskHistory.id))
+                      .where(TaskHistory.task.in_(ids)).group_by(TaskHistory.task).tuples())
+        extra = {i: {"history_count": counts.get(i, 0)} for i in ids}
     names = members.addresses([t.creator_id for t in tasks] + [t.assignee_id for t in tasks])
     return [{
-        "id": t.id, "title": t.title, "body": t.body, "domains": t.domains, "priority": t.priority,
+        "id": t.id, "title": t.title, **previews.body(t, full), "domains": t.domains, "priority": t.priority,
         "state": t.state, "creator": names.get(t.creator_id),
         "assignee": names.get(t.assignee_id) if t.assignee_id else None, "review": t.review,
         "depends_on": t.depends_on, "visibility": t.visibility, "version": t.version,
-        "created_at": iso(t.created_at), "updated_at": iso(t.updated_at), "history": history[t.id],
+        "created_at": iso(t.created_at), "updated_at": iso(t.updated_at), **extra[t.id],
     } for t in tasks]
 
 
@@ -115,6 +127,7 @@ def create(caller: Member, title: str, body: str | None = None, domains: list[st
         raise Invalid("give assign or route, not both")
     deps = _dependencies(caller, depends_on)
     with db.write():
+        quota.charge(caller.fleet_id, quota.size_of(title, body))
         task = Task.create(fleet=caller.fleet_id, title=title, body=body, domains=domains, priority=priority,
                            creator=caller.id, review=review, depends_on=deps, visibility=vis)
         access.set_domains(KIND, task.id, domains, new=True)
@@ -130,14 +143,18 @@ def create(caller: Member, title: str, body: str | None = None, domains: list[st
 
 def _page(query, limit: int | None, after: int | None, newest_first: bool = True) -> dict:
     data = paging.page(query, Task.id, limit, after, lambda t: t, newest_first=newest_first)
-    data["items"] = render(data["items"])
+    data["items"] = render(data["items"], full=False)
     return data
+
+
+def _listed():
+    return Task.select(*previews.listed(Task, Task.body))
 
 
 def list_tasks(caller: Member, mine: bool = False, state: str | None = None, domain: str | None = None,
                limit: int | None = None, after: int | None = None) -> dict:
     """Tasks the caller can see, newest first; `mine` = created by or assigned to the caller."""
-    query = Task.select().where(visible(caller))
+    query = _listed().where(visible(caller))
     if mine:
         query = query.where((Task.creator == caller.id) | (Task.assignee == caller.id))
     if state is not None:
@@ -159,6 +176,6 @@ def ready(caller: Member, limit: int | None = None, after: int | None = None) ->
     if caller.domains:
         claimable = claimable | Task.id.in_(access.tagged_with_any(KIND, caller.domains))
     mine = (Task.assignee == caller.id) & Task.state.in_(("assigned", "accepted"))
-    query = Task.select().where(visible(caller), ((Task.state == "open") & claimable) | mine,
+    query = _listed().where(visible(caller), ((Task.state == "open") & claimable) | mine,
                                 Task.id.not_in(unfinished))
     return _page(query, limit, after, newest_first=False)
