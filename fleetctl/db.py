@@ -16,6 +16,9 @@ from fleetctl.errors import FleetError
 database = DatabaseProxy()
 
 SQLITE_PRAGMAS = {
+    # First: it only takes effect on a database with no tables yet; `db prune` then gives freed
+    # pages back to the file system in small steps (an older file keeps reusing them instead).
+    "auto_vacuum": "incremental",
     "journal_mode": "wal",
     "synchronous": "normal",
     "foreign_keys": 1,

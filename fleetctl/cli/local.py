@@ -15,8 +15,13 @@ DbOpt = Annotated[str | None, typer.Option("--db", help="SQLite path or postgres
                                            "(default: FLEET_DB, else fleet.db in the user data dir).",
                                            envvar="FLEET_DB", show_envvar=True)]
 
-fleet_app = FleetTyper(help="Create fleets (local: runs against the database, no network).")
-db_app = FleetTyper(help="Database maintenance (local): upgrade, backup, info.")
+fleet_app = FleetTyper(help="Create fleets and set their storage quota (local: runs against the database, "
+                            "no network).")
+db_app = FleetTyper(help="Database maintenance (local): upgrade, backup, info, prune.")
+QuotaOpt = Annotated[str, typer.Option("--quota", metavar="SIZE", help="Storage quota for the fleet's content: "
+                                       "a size such as 1GiB, 500MiB or 2GB (KiB/MiB/GiB/TiB, KB/MB/GB/TB).")]
+RetentionOpt = Annotated[str, typer.Option(
+    "--older-than", metavar="DURATION", help="Delete what is older than this: 90d, 12h, 2w (s, m, h, d, w).")]
 
 
 def _open(db: str | None, migrate: bool = True, must_exist: bool = False) -> str:
@@ -40,6 +45,10 @@ def serve(
     trusted_proxy: Annotated[str | None, typer.Option(
         "--trusted-proxy", help="Address of a load balancer whose X-Forwarded-For names the client "
                                 "(for the audit log and the per-address limit on failed logins).")] = None,
+    retention: Annotated[str, typer.Option(
+        "--retention", metavar="DURATION",
+        help="Prune audit records, delivered change-log entries and read message deliveries older than "
+             "this, a minute after start and then daily, in the background ('off' never prunes).")] = "90d",
 ) -> None:
     """Run the fleet server (waitress) on the database; migrations run at start."""
     import logging
@@ -49,10 +58,11 @@ def serve(
 
     from fleetctl import config
     from fleetctl.server.app import MAX_BODY, create_app
-    from fleetctl.services import audit
+    from fleetctl.services import audit, prune
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    pruner = None if retention == "off" else prune.Pruner(retention)  # a bad value stops here (exit 2)
     url = db or config.default_db()
     app = create_app(url)
     # waitress would otherwise spool bodies of up to 1 GB to disk before the app can refuse them; the
@@ -75,11 +85,15 @@ def serve(
     shown = url if "://" not in url else url.split("@")[-1]
     print(f"fleetctl serving on http://{host}:{server.effective_port} (db: {shown}, pid {os.getpid()})",
           flush=True)
+    if pruner:
+        pruner.start()
     try:
         server.run()
     except (KeyboardInterrupt, SystemExit):
         pass
     finally:
+        if pruner:
+            pruner.stop()
         server.close()
         audit.writer.stop()
         getattr(app.config["LIMITER"], "stop", lambda: None)()
@@ -93,14 +107,17 @@ def fleet_create(
     rate_limit: Annotated[int, typer.Option("--rate-limit", help="Requests/min for the whole fleet.",
                                             min=1)] = 1000,
     owner: Annotated[str, typer.Option("--owner", help="Name of the first owner.")] = "owner",
+    quota: QuotaOpt = "1GiB",
     db: DbOpt = None,
 ) -> None:
     """Create a fleet and its first owner; prints the owner token once."""
     from fleetctl.services import members
+    from fleetctl.services.quota import parse_size
 
+    size = parse_size(quota)
     _open(db)
-    fleet, member, token = members.create_fleet(name, rate_limit, owner)
-    data = {"token": token, "fleet": members.fleet_to_dict(fleet), "member": members.to_dict(member)}
+    fleet, member, token = members.create_fleet(name, rate_limit, owner, quota_bytes=size)
+    data = {"token": token, "fleet": members.fleet_to_dict(fleet, storage=True), "member": members.to_dict(member)}
 
     def human(_):
         print(f"Created fleet {fleet.name} (id {fleet.id}) with owner {member.address}.")
@@ -108,6 +125,50 @@ def fleet_create(
         print(f"Next: fleetctl login --url http://127.0.0.1:8700 --profile {fleet.name}   (paste the token when asked)")
 
     output.emit(ctx, data, human)
+
+
+@fleet_app.command("update")
+def fleet_update(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Fleet name.", metavar="NAME")],
+    quota: QuotaOpt,
+    db: DbOpt = None,
+) -> None:
+    """Change a fleet's storage quota (the server operator's decision, so local, not over HTTP)."""
+    from fleetctl.services import members
+    from fleetctl.services.quota import format_size, parse_size
+
+    size = parse_size(quota)
+    _open(db, must_exist=True)
+    fleet = members.set_quota(name, size)
+    output.emit(ctx, members.fleet_to_dict(fleet, storage=True), lambda f: print(
+        f"Fleet {f['name']}: quota {format_size(f['quota'])}, {format_size(f['usage'])} used."))
+
+
+@db_app.command("prune")
+def db_prune(
+    ctx: typer.Context,
+    older_than: RetentionOpt = "90d",
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Count what would be deleted; delete nothing.")] = False,
+    db: DbOpt = None,
+) -> None:
+    """Delete audit records, delivered change-log entries and read message deliveries older than
+    --older-than; never anything still pending for a member. Safe while the server runs (small
+    batches, short transactions); on SQLite the freed space goes back to the file system."""
+    from fleetctl.services import prune
+
+    prune.retention(older_than)
+    _open(db, must_exist=True)
+    report = prune.run(older_than, dry_run)
+
+    def human(r: dict) -> None:
+        verb = "would delete" if dry_run else "deleted"
+        for table, count in r["deleted"].items():
+            print(f"{table:20} {verb} {count}")
+        if not dry_run:
+            print(f"space given back: {r['reclaimed_bytes']} bytes (vacuum: {r['vacuum']})")
+
+    output.emit(ctx, report, human)
 
 
 @db_app.command("upgrade")

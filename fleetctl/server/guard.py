@@ -31,6 +31,8 @@ def authenticate() -> None:
         member, token_id = tokens.authenticate(token.strip(), client_ip())
     except Unauthorized as refused:
         g.refused_member = getattr(refused, "member", None)
+        g.refused_fleet = getattr(refused, "fleet", None)
+        g.resource = getattr(refused, "resource", None)
         raise
     g.member = member
     g.token_id = token_id
@@ -67,7 +69,7 @@ def record(response):
         return response
     member = g.get("member") or g.get("refused_member")
     audit.writer.record(
-        fleet=member.fleet.name if member else None,
+        fleet=member.fleet.name if member else g.get("refused_fleet"),
         member=member.address if member else None,
         action=_action_for_refusal(),
         resource=g.get("resource"),

@@ -16,6 +16,68 @@ from fleetctl.services import paging
 log = logging.getLogger("fleetctl.audit")
 FLUSH_INTERVAL = 0.5
 BATCH = 500
+# Refusals of requests that identified no member (bad or forged tokens) are aggregated: one record
+# per client address, fleet, status and minute, with a `count`, so a flood cannot fill the disk.
+AGGREGATED_STATUSES = (401, 429)
+MAX_AGGREGATES = 10_000  # distinct (address, fleet, status) keys held per flush before dropping
+
+
+class RefusalAggregator:
+    """Counts unauthenticated refusals in memory and writes one record per key and minute: inserted
+    at its first flush, its `count` raised by later flushes of the same minute."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pending: dict[tuple, dict] = {}
+        self._written: dict[tuple, int] = {}  # key -> audit_log id, for the current and previous minute
+        self.dropped = 0
+
+    @staticmethod
+    def applies(member: str | None, status: int) -> bool:
+        return member is None and status in AGGREGATED_STATUSES
+
+    def add(self, record: dict) -> None:
+        key = (record["at"].replace(second=0, microsecond=0), record["fleet"], record["ip"], record["status"],
+               record["resource"])
+        with self._lock:
+            pending = self._pending.get(key)
+            if pending is not None:
+                pending["count"] += 1
+            elif len(self._pending) < MAX_AGGREGATES:
+                self._pending[key] = {**record, "count": 1}
+            else:
+                self.dropped += 1
+
+    def _restore(self, pending: dict[tuple, dict]) -> None:
+        with self._lock:
+            for key, record in pending.items():
+                if key in self._pending:
+                    self._pending[key]["count"] += record["count"]
+                elif len(self._pending) < MAX_AGGREGATES:
+                    self._pending[key] = record
+
+    def flush(self) -> int:
+        """Write the counts gathered since the last flush (inside the writer's flush lock)."""
+        with self._lock:
+            pending, self._pending = self._pending, {}
+        if not pending:
+            return 0
+        try:
+            with db.write():
+                written = {}
+                for key, record in pending.items():
+                    row_id = self._written.get(key)
+                    if row_id is None or not (AuditEntry.update(count=AuditEntry.count + record["count"])
+                                              .where(AuditEntry.id == row_id).execute()):
+                        written[key] = AuditEntry.insert(**record).execute()
+        except Exception:
+            self._restore(pending)  # counted again at the next flush
+            raise
+        self._written.update(written)
+        newest = max(key[0] for key in pending)
+        for key in [k for k in self._written if (newest - k[0]).total_seconds() > 60]:
+            del self._written[key]
+        return len(pending)
 
 
 class AuditWriter:
@@ -27,10 +89,15 @@ class AuditWriter:
         self._thread: threading.Thread | None = None
         self._flush_lock = threading.Lock()
         self.dropped = 0
+        self.refusals = RefusalAggregator()
 
     def record(self, fleet: str | None, member: str | None, action: str, resource: str | None,
                status: int, ip: str | None) -> None:
         """Queue one record; if the queue is full the record is dropped and counted, never raised."""
+        if self.refusals.applies(member, status):
+            self.refusals.add(dict(at=utcnow(), fleet=fleet, member=member, action=action, resource=resource,
+                                   status=status, ip=ip))
+            return
         try:
             self._queue.put_nowait(dict(at=utcnow(), fleet=fleet, member=member, action=action,
                                         resource=resource, status=status, ip=ip))
@@ -53,6 +120,10 @@ class AuditWriter:
         """Write everything queued so far; returns how many records were written."""
         written = 0
         with self._flush_lock:
+            try:
+                written += self.refusals.flush()
+            except Exception:  # the audit writer must never take the server down
+                log.exception("could not write aggregated refusals")
             while True:
                 batch = []
                 while len(batch) < BATCH:
@@ -83,7 +154,8 @@ writer = AuditWriter()
 
 def to_dict(row: AuditEntry) -> dict:
     return {"id": row.id, "at": iso(row.at), "fleet": row.fleet, "member": row.member,
-            "action": row.action, "resource": row.resource, "status": row.status, "ip": row.ip}
+            "action": row.action, "resource": row.resource, "status": row.status, "ip": row.ip,
+            "count": row.count}
 
 
 def query(caller: Member, member: str | None = None, action: str | None = None,

@@ -179,8 +179,14 @@ def authenticate(token: str, ip: str | None) -> tuple[Member, int]:
         fleet_id, token_id, secret = parse(token)
         row = (Token.select(Token, Member, Fleet).join(Member).join(Fleet)
                .where(Token.id == token_id, Token.fleet == fleet_id).first())
-        if row is None or not bcrypt.checkpw(secret[:SECRET_LEN].encode(), row.secret_hash.encode()):
+        if row is None:
             raise Unauthorized("token revoked or unknown")
+        if not bcrypt.checkpw(secret[:SECRET_LEN].encode(), row.secret_hash.encode()):
+            # A wrong secret for a real token: audited under that token's fleet, naming whose token
+            # it was, so the fleet's owners see attempts against their members.
+            refused = Unauthorized("token revoked or unknown")
+            refused.fleet, refused.resource = row.member.fleet.name, f"agent:{row.member.address}"
+            raise refused
         if row.revoked_at is not None or row.member.revoked_at is not None:
             # A genuine but revoked token: name its member, so its fleet's owners see it in the audit log.
             refused = Unauthorized("token revoked or unknown")

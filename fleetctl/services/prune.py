@@ -1,0 +1,174 @@
+"""Bounded growth: delete audit records, delivered change-log entries and read message deliveries
+older than the retention, never anything still pending for a member.
+
+One function per table, each deleting in small batches, each batch its own short write
+transaction: the server's writers get the lock between batches, and a prune killed at any moment
+leaves a consistent database (every batch committed whole or not at all). On SQLite the freed
+pages are then given back to the file system a few at a time (`PRAGMA incremental_vacuum`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import time
+
+from peewee import fn
+
+from fleetctl import db
+from fleetctl.errors import Invalid
+from fleetctl.models.base import iso, utcnow
+from fleetctl.models.core import AuditEntry, Change, Member
+from fleetctl.models.messages import Delivery
+from fleetctl.models.wake import WakeCursor
+
+log = logging.getLogger("fleetctl.prune")
+DEFAULT_RETENTION = "90d"
+BATCH = 1000
+PAUSE = 0.01  # seconds between batches: room for the server's writers
+VACUUM_PAGES = 256  # pages given back per short transaction
+MAX_RETENTION = dt.timedelta(days=36500)
+
+
+def retention(text: str) -> dt.timedelta:
+    """A retention such as 90d, 12h or 2w; 0, negative or nonsense is an Invalid (exit 2)."""
+    from fleetctl.services.knowledge import parse_duration
+
+    delta = parse_duration(text)
+    if delta > MAX_RETENTION:
+        raise Invalid(f"invalid retention {text!r}: at most 100 years")
+    return delta
+
+
+def _batches(model, key, condition, dry_run: bool) -> int:
+    """Delete rows of `model` matching `condition` in batches of BATCH; returns how many (or, dry, would be)."""
+    if dry_run:
+        return model.select().where(condition).count()
+    total = 0
+    while True:
+        with db.write():
+            ids = [row[0] for row in model.select(key).where(condition).order_by(key).limit(BATCH).tuples()]
+            if ids:
+                model.delete().where(key.in_(ids)).execute()
+        if not ids:
+            return total
+        total += len(ids)
+        time.sleep(PAUSE)
+
+
+def audit_log(before: dt.datetime, dry_run: bool = False) -> int:
+    """Audit records written before `before`."""
+    from fleetctl.services import audit
+
+    audit.writer.flush()
+    return _batches(AuditEntry, AuditEntry.id, AuditEntry.at < before, dry_run)
+
+
+def _fleet_bounds() -> dict[int, int]:
+    """For each fleet, the sequence number up to which every live member that may see its fleet-wide
+    changes has acknowledged its wake (its own members, and cross-fleet members of any fleet).
+    A live member that never acknowledged one is at 0, so nothing of the fleet is delivered yet."""
+    cursors = dict(WakeCursor.select(WakeCursor.member, WakeCursor.cursor).tuples())
+    live = list(Member.select(Member.id, Member.fleet, Member.cross_fleet).where(Member.revoked_at.is_null()).tuples())
+    cross = min((cursors.get(mid, 0) for mid, _, crossing in live if crossing), default=None)
+    bounds: dict[int, int] = {}
+    for mid, fleet_id, _ in live:
+        bounds[fleet_id] = min(bounds.get(fleet_id, cursors.get(mid, 0)), cursors.get(mid, 0))
+    top = Change.select(fn.MAX(Change.seq)).scalar() or 0
+    fleets = {fid for (fid,) in Change.select(Change.fleet).distinct().tuples()}
+    return {fid: min(bounds.get(fid, top), top if cross is None else cross) for fid in fleets}
+
+
+def changes(before: dt.datetime, dry_run: bool = False) -> int:
+    """Change-log entries made before `before` that every member they concern has been handed.
+
+    A change addressed to a member is delivered once that member's wake cursor passed it (or the
+    member is revoked); a fleet-wide change once every live member who may see it passed it.
+    """
+    acked = WakeCursor.select(WakeCursor.member).where(WakeCursor.member == Change.member,
+                                                       WakeCursor.cursor >= Change.seq)
+    revoked = Member.select(Member.id).where(Member.revoked_at.is_null(False))
+    targeted = (Change.member.is_null(False) & (fn.EXISTS(acked) | Change.member.in_(revoked)))
+    total = _batches(Change, Change.seq, (Change.created_at < before) & targeted, dry_run)
+    for fleet_id, bound in _fleet_bounds().items():
+        fleet_wide = (Change.created_at < before) & Change.member.is_null() & (Change.fleet == fleet_id) \
+            & (Change.seq <= bound)
+        total += _batches(Change, Change.seq, fleet_wide, dry_run)
+    return total
+
+
+def deliveries(before: dt.datetime, dry_run: bool = False) -> int:
+    """Message deliveries read before `before` (an unread message is pending: it is never deleted)."""
+    return _batches(Delivery, Delivery.id, Delivery.read_at.is_null(False) & (Delivery.read_at < before), dry_run)
+
+
+def reclaim() -> dict:
+    """Give freed pages back to the file system (SQLite with incremental auto-vacuum), a few at a time."""
+    if db.engine() != "sqlite":
+        return {"vacuum": "postgresql (autovacuum reuses the space)", "reclaimed_bytes": 0}
+    pragma = db.database.execute_sql
+    if pragma("PRAGMA auto_vacuum").fetchone()[0] != 2:
+        return {"vacuum": "none (freed pages are reused; see README to shrink an older file)",
+                "reclaimed_bytes": 0, "free_bytes": pragma("PRAGMA freelist_count").fetchone()[0]
+                * pragma("PRAGMA page_size").fetchone()[0]}
+    page = pragma("PRAGMA page_size").fetchone()[0]
+    freed = 0
+    while True:
+        free = pragma("PRAGMA freelist_count").fetchone()[0]
+        if not free:
+            break
+        with db.write():
+            pragma(f"PRAGMA incremental_vacuum({VACUUM_PAGES})").fetchall()
+        step = free - pragma("PRAGMA freelist_count").fetchone()[0]
+        if step <= 0:
+            break
+        freed += step
+        time.sleep(PAUSE)
+    pragma("PRAGMA wal_checkpoint(PASSIVE)").fetchall()  # the file shrinks when the WAL is copied back
+    return {"vacuum": "incremental", "reclaimed_bytes": freed * page}
+
+
+TABLES = (("audit_log", audit_log), ("change", changes), ("message_deliveries", deliveries))
+
+
+def run(older_than: str = DEFAULT_RETENTION, dry_run: bool = False) -> dict:
+    """Prune every table; returns what was (or, dry, would be) deleted per table."""
+    before = utcnow() - retention(older_than)
+    deleted = {name: prune(before, dry_run) for name, prune in TABLES}
+    report = {"older_than": older_than, "before": iso(before), "dry_run": dry_run, "deleted": deleted}
+    report.update(reclaim() if not dry_run else {"reclaimed_bytes": 0})
+    return report
+
+
+class Pruner:
+    """`serve --retention`: prunes shortly after start, then once a day, in a background thread."""
+
+    def __init__(self, older_than: str, first_delay: float = 60.0, interval: float = 86400.0) -> None:
+        retention(older_than)  # refuse a bad value before the server starts
+        self.older_than, self.first_delay, self.interval = older_than, first_delay, interval
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.last: dict | None = None
+
+    def start(self) -> Pruner:
+        self._thread = threading.Thread(target=self._run, name="fleetctl-prune", daemon=True)
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        delay = self.first_delay
+        while not self._stop.wait(delay):
+            delay = self.interval
+            try:
+                self.last = run(self.older_than)
+                log.info("pruned records older than %s: %s", self.older_than, self.last)
+            except Exception:  # a failed prune is retried tomorrow; the server goes on
+                log.exception("prune failed")
+            finally:
+                db.database.close()  # this thread's connection
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout=10)
