@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import threading
 import time
 
@@ -119,7 +120,10 @@ def reclaim() -> dict:
         if not free:
             break
         with db.write():
-            pragma(f"PRAGMA incremental_vacuum({VACUUM_PAGES})").fetchall()
+            # Python's sqlite3 steps a statement without result columns once, and each step of
+            # incremental_vacuum frees one page: so one statement per page, a few hundred per transaction.
+            for _ in range(min(free, VACUUM_PAGES)):
+                pragma("PRAGMA incremental_vacuum(1)")
         step = free - pragma("PRAGMA freelist_count").fetchone()[0]
         if step <= 0:
             break
@@ -141,11 +145,21 @@ def run(older_than: str = DEFAULT_RETENTION, dry_run: bool = False) -> dict:
     return report
 
 
+def _first_delay() -> float:
+    """Seconds from server start to the first prune: FLEET_PRUNE_DELAY, else 60."""
+    try:
+        return max(0.0, float(os.environ.get("FLEET_PRUNE_DELAY", "60")))
+    except ValueError:
+        return 60.0
+
+
 class Pruner:
     """`serve --retention`: prunes shortly after start, then once a day, in a background thread."""
 
-    def __init__(self, older_than: str, first_delay: float = 60.0, interval: float = 86400.0) -> None:
+    def __init__(self, older_than: str, first_delay: float | None = None, interval: float = 86400.0) -> None:
         retention(older_than)  # refuse a bad value before the server starts
+        if first_delay is None:
+            first_delay = _first_delay()
         self.older_than, self.first_delay, self.interval = older_than, first_delay, interval
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
