@@ -237,3 +237,35 @@ def database_stays_put():
     before = db.database.obj
     yield
     assert db.database.obj is before or before is None, "a test re-pointed the database; use run_local"
+
+
+@pytest.fixture(params=ENGINES)
+def fresh_db(request, tmp_path):
+    """A database of this test's own (not the session's): a SQLite file, or a new PostgreSQL database."""
+    if request.param == "postgres":
+        if not pg_available():
+            pytest.skip("PostgreSQL not reachable")
+        url = create_pg_database()
+        yield url
+        drop_pg_database(url)
+    else:
+        yield str(tmp_path / "own.db")
+
+
+def sql(url: str, statement: str) -> list:
+    """Run one statement outside fleetctl (as an operator's psql/sqlite3 would); returns its rows."""
+    if "://" in url:
+        import psycopg
+
+        with psycopg.connect(url, autocommit=True) as conn:
+            cur = conn.execute(statement)
+            return cur.fetchall() if cur.description else []
+    import sqlite3
+
+    conn = sqlite3.connect(url)
+    try:
+        rows = conn.execute(statement).fetchall()
+        conn.commit()
+        return rows
+    finally:
+        conn.close()

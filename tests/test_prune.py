@@ -6,50 +6,19 @@ killed mid-way leaves a consistent database."""
 from __future__ import annotations
 
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
 
 import pytest
 import servers
-from conftest import ENGINES, Actor, create_pg_database, drop_pg_database, pg_available, run_local
+from conftest import ENGINES, Actor, run_local, sql
 
 pytestmark = pytest.mark.slow
 
 BACKDATE = {  # table, timestamp column: moved 400 days into the past
     "audit_log": "at", "change": "created_at", "message_deliveries": "read_at", "messages": "created_at",
 }
-
-
-@pytest.fixture(params=ENGINES)
-def fresh_db(request, tmp_path):
-    """A database of this test's own: a SQLite file, or a new PostgreSQL database."""
-    if request.param == "postgres":
-        if not pg_available():
-            pytest.skip("PostgreSQL not reachable")
-        url = create_pg_database()
-        yield url
-        drop_pg_database(url)
-    else:
-        yield str(tmp_path / "prune.db")
-
-
-def sql(url: str, statement: str) -> list:
-    """Run one statement outside fleetctl (as an operator's psql/sqlite3 would); returns its rows."""
-    if "://" in url:
-        import psycopg
-
-        with psycopg.connect(url, autocommit=True) as conn:
-            cur = conn.execute(statement)
-            return cur.fetchall() if cur.description else []
-    conn = sqlite3.connect(url)
-    try:
-        rows = conn.execute(statement).fetchall()
-        conn.commit()
-        return rows
-    finally:
-        conn.close()
 
 
 def backdate(url: str, days: int = 400, where: str = "") -> None:

@@ -7,7 +7,8 @@ import secrets
 import threading
 
 import pytest
-from conftest import Actor, FleetHandle, run_local
+import servers
+from conftest import Actor, FleetHandle, run_local, sql
 
 
 @pytest.fixture
@@ -98,3 +99,28 @@ def test_fleet_create_and_update_quota_locally(tmp_path):
         assert result.exit_code == 2 and len(result.stderr.strip().splitlines()) == 1, (bad, result.stderr)
         assert "Traceback" not in result.stderr
     assert run_local("fleet", "update", "nope", "--quota", "1GiB", "--db", db).exit_code == 4
+
+
+@pytest.mark.slow
+def test_migration_11_counts_what_fleets_stored_before_quotas(fresh_db):
+    srv = servers.start(fresh_db)
+    try:
+        made = servers.local(fresh_db, "fleet", "create", "old")
+        owner = Actor(made["member"]["address"], made["token"], srv.url)
+        owner.client.post("/v1/knowledge", {"kind": "tip", "title": "abc", "body": "é" * 10})
+        owner.client.post("/v1/tasks", {"title": "t", "body": "12345"})
+        owner.client.post("/v1/messages", {"recipients": ["owner"], "subject": "s", "body": "1234"})
+        owner.http("PUT", "/v1/documents/d", {"body": "xy", "message": "m"})
+        owner.client.post("/v1/research", {"title": "r", "confidence": 0.5, "question": "q", "body": "b"})
+        expected = owner.client.get("/v1/whoami")["fleet"]["usage"]
+    finally:
+        srv.stop()
+    assert expected == 23 + 6 + 5 + 3 + 3
+    # Back to the schema before migration 11 (as a database of the previous release has it).
+    for table, column in (("fleet", "quota_bytes"), ("fleet", "usage_bytes"), ("audit_log", "count")):
+        sql(fresh_db, f'ALTER TABLE "{table}" DROP COLUMN "{column}"')
+    sql(fresh_db, "DELETE FROM schema_migrations WHERE version = 11")
+    upgraded = servers.local(fresh_db, "db", "upgrade")
+    assert upgraded["applied"] == ["0011_quotas_and_audit_counts"]
+    assert sql(fresh_db, "SELECT quota_bytes, usage_bytes FROM fleet") == [(1024 ** 3, expected)]
+    assert sql(fresh_db, 'SELECT MIN("count") FROM audit_log') == [(1,)]
