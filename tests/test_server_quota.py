@@ -34,6 +34,9 @@ def test_owners_see_quota_and_usage_counted_per_write(small_fleet):
     mine = fleet.owner.client.get("/v1/whoami")["fleet"]
     assert (mine["quota"], mine["usage"]) == (4096, 0)
     assert "quota" not in agent.client.get("/v1/whoami")["fleet"]  # owners only
+    assert fleet.owner.cli("whoami", "--json").json()["fleet"]["quota"] == 4096
+    assert "storage: 0 of 4096 bytes used" in fleet.owner.cli("whoami").stdout
+    assert "storage" not in agent.cli("whoami").stdout
     agent.client.post("/v1/knowledge", {"kind": "tip", "title": "abc", "body": "é" * 10})  # 3 + 20 bytes
     assert usage(fleet.owner) == 23
     agent.client.post("/v1/tasks", {"title": "t", "body": "12345"})

@@ -42,6 +42,10 @@ def whoami(ctx: typer.Context) -> None:
         m = d["member"]
         print(f"{m['address']} ({m['role']}) on {state(ctx).settings().url}")
         print(f"domains: {', '.join(m['domains']) or '-'}  cross-fleet: {'yes' if m['cross_fleet'] else 'no'}")
+        fleet = d["fleet"]
+        if "quota" in fleet:  # owners see the fleet's storage
+            print(f"storage: {fleet['usage']} of {fleet['quota']} bytes used "
+                  f"({100 * fleet['usage'] / fleet['quota']:.1f}% of the fleet's quota)")
 
     output.emit(ctx, data, human)
 

@@ -123,7 +123,6 @@ def _stale(address: str, base: int, current: int) -> Conflict:
 def _append(caller: Member, name: str, fields: dict, body: str, message: str, base: int | None) -> tuple[int, int]:
     """Write one new version inside a transaction; returns (document id, version number written)."""
     address = f"{caller.fleet.name}/{name}"
-    quota.charge(caller.fleet_id, quota.size_of(body, message, fields.get("title")))
     doc = Document.get_or_none(Document.fleet == caller.fleet_id, Document.name == name)
     if doc is None:
         if base:
@@ -144,6 +143,7 @@ def _append(caller: Member, name: str, fields: dict, body: str, message: str, ba
     DocumentVersion.create(document=doc.id, version=number, body=body, author=caller.id, message=message)
     if "domains" in fields:
         visibility.set_domains(KIND, doc.id, fields["domains"])
+    quota.charge(caller.fleet_id, quota.size_of(body, message, fields.get("title")))
     changes.record(KIND, doc.id, caller.fleet_id, None, "version")
     return doc.id, number
 

@@ -151,7 +151,6 @@ def publish(caller: Member, kind: str, title: str, body: str | None = None, doma
         if visibility is None:
             fields["visibility"] = old.visibility
     with db.write():
-        quota.charge(caller.fleet_id, quota.size_of(fields["title"], fields["body"]))
         sweep_expired(now)
         entry = Knowledge.create(fleet=caller.fleet_id, author=caller.id, created_at=now,
                                  tagged=bool(fields["domains"]), supersedes=supersedes, **fields)
@@ -164,6 +163,7 @@ def publish(caller: Member, kind: str, title: str, body: str | None = None, doma
             if done != 1:
                 _require_replaceable(Knowledge.get_by_id(supersedes))
                 raise Conflict(f"knowledge entry {supersedes} changed while publishing; try again")
+        quota.charge(caller.fleet_id, quota.size_of(fields["title"], fields["body"]))
         # Changes are recorded last: the change-order lock must never be held while waiting for a row.
         changes.record(KIND, entry.id, caller.fleet_id, None, "published")
         if supersedes is not None:

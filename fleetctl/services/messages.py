@@ -102,7 +102,6 @@ def send(caller: Member, recipients: list[str], subject: str, body: str | None =
     body = validate.body(body)
     domains = validate.domains(domains)
     with db.write():
-        quota.charge(caller.fleet_id, quota.size_of(subject, body))
         # Targets are loaded and checked inside the transaction: a policy change applies at once.
         targets = _recipients(caller, recipients or [])
         parent = _readable(caller, reply_to) if reply_to is not None else None
@@ -113,6 +112,7 @@ def send(caller: Member, recipients: list[str], subject: str, body: str | None =
         msg = Message.create(fleet=caller.fleet_id, sender=caller.id, subject=subject, body=body, domains=domains,
                              reply_to=parent.id if parent else None, thread=parent.thread_id if parent else None)
         Delivery.insert_many([{"message": msg.id, "recipient": t.id} for t in targets]).execute()
+        quota.charge(caller.fleet_id, quota.size_of(subject, body))
         for target in targets:
             changes.record("message", msg.id, caller.fleet_id, target.id, "received")
     # Rendered from what was just written: reading it back cost a third of a send's server time.

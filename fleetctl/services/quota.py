@@ -2,7 +2,7 @@
 
 Usage counts the bytes (UTF-8) of the content a fleet writes: titles, bodies, subjects, questions,
 sources, notes, comments and document versions. Each write adds its bytes with one conditional
-UPDATE inside its own write transaction, before anything else is decided: over the quota, the
+UPDATE inside its own write transaction, just before it records its changes: over the quota, the
 transaction rolls back and nothing of the write is kept. Prune removes no content, so it does not
 lower usage.
 """
@@ -67,8 +67,9 @@ def size_of(*texts: str | Iterable[str] | None) -> int:
 def charge(fleet_id: int, nbytes: int) -> None:
     """Add `nbytes` to the fleet's usage inside the caller's write transaction, or refuse with 413.
 
-    Call it before `changes.record` (which must come last in a transaction); on PostgreSQL the
-    UPDATE locks the fleet's row until commit, so two writes cannot both squeeze under the quota.
+    Call it late in the transaction, but before `changes.record` (which must come last): on
+    PostgreSQL the UPDATE locks the fleet's row until commit, so two writes cannot both squeeze under
+    the quota, and the later it comes, the shorter the fleet's writers wait on each other.
     """
     if nbytes <= 0:
         return

@@ -123,9 +123,9 @@ def publish(caller: Member, title: str, confidence: float, question: str | None 
     asked = resolve_reviewers(caller, item, reviewers)
     item.state = "in_review" if asked else "draft"
     with db.write():
-        quota.charge(caller.fleet_id, content_size(fields))
         item.save(force_insert=True)
         access.set_domains(KIND, item.id, item.domains, new=True)
+        quota.charge(caller.fleet_id, content_size(fields))
         request_reviews(item, asked)
     return to_dict(item)
 

@@ -59,10 +59,10 @@ def review(caller: Member, research_id: int, verdict: str, comment: str | None =
     _check_reviewer(caller, item, verdict)
     comment = validate.text(comment, "comment", required=False, max_len=10_000)
     with db.write():
-        quota.charge(caller.fleet_id, quota.size_of(comment))
         _transition(item, "in_review", state=VERDICTS[verdict])
         ResearchReview.create(research=item.id, reviewer=caller.id, verdict=verdict, comment=comment,
                               revision=item.revision)
+        quota.charge(caller.fleet_id, quota.size_of(comment))
         changes.record(research.KIND, item.id, item.fleet_id, item.author_id, "reviewed")
     return research.show(caller, item.id)
 
@@ -84,11 +84,11 @@ def revise(caller: Member, research_id: int, reviewers: list[str] | None = None,
     everyone = already + [m for m in added if m.id not in {a.id for a in already}]
     state = "in_review" if everyone else "draft"
     with db.write():
-        quota.charge(caller.fleet_id, research.content_size(changed))
         _transition(item, item.state, state=state, revision=item.revision + 1, **changed)
         if "domains" in changed:
             visibility.set_domains(research.KIND, item.id, changed["domains"])
         item.revision += 1
+        quota.charge(caller.fleet_id, research.content_size(changed))
         if state == "in_review":
             research.request_reviews(item, everyone)
     return research.show(caller, item.id)

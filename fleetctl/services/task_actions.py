@@ -118,11 +118,11 @@ def act(caller: Member, task_id: int, action: str, member: str | None = None, re
     text = _check_input(action, member, reason, note, links)
     _check_links_exist(caller, links)
     with db.write():
-        quota.charge(caller.fleet_id, quota.size_of(text, links))
         task = get_task(caller, task_id)
         if version is not None and version != task.version:
             raise Conflict(f"task {task.id} is at version {task.version}, not {version}; reload it and retry",
                            version=task.version)
+        quota.charge(caller.fleet_id, quota.size_of(text, links))
         apply(caller, task, action, member=member, note=text, links=links)
     return task
 

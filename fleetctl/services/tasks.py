@@ -127,13 +127,13 @@ def create(caller: Member, title: str, body: str | None = None, domains: list[st
         raise Invalid("give assign or route, not both")
     deps = _dependencies(caller, depends_on)
     with db.write():
-        quota.charge(caller.fleet_id, quota.size_of(title, body))
         task = Task.create(fleet=caller.fleet_id, title=title, body=body, domains=domains, priority=priority,
                            creator=caller.id, review=review, depends_on=deps, visibility=vis)
         access.set_domains(KIND, task.id, domains, new=True)
         if deps:
             TaskDependency.insert_many([{"task": task.id, "depends_on": d} for d in deps]).execute()
         add_history(task, caller, "create", None)
+        quota.charge(caller.fleet_id, quota.size_of(title, body))
         if assign is not None:
             task_actions.apply(caller, task, "assign", member=assign)
         elif route:
