@@ -196,7 +196,7 @@ def list_documents(caller: Member, domain: str | None = None, limit: int | None 
 
 
 def history(caller: Member, address: str, limit: int | None = None, after: int | None = None) -> dict:
-    """The versions of a document, newest first, without bodies."""
+    """The versions of a document, newest first, with previews of their bodies."""
     doc = get_visible(caller, address)
     columns = previews.listed(DocumentVersion, DocumentVersion.body)
     query = _with_people(DocumentVersion.select(*columns, Author, AuthorFleet), DocumentVersion,
