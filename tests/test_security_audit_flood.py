@@ -45,6 +45,9 @@ def test_attempts_against_a_real_token_are_one_counted_record_of_its_fleet(make_
     again = [r for r in fleet.owner.client.get("/v1/audit")["items"] if r["status"] == 401]
     assert sum(r["count"] for r in again) == 6 and seen[0]["id"] in [r["id"] for r in again]
     assert len(again) == 1 or again[0]["at"][:16] != seen[0]["at"][:16]  # a new record only in a new minute
+    header, *rows = fleet.owner.cli("audit").stdout.splitlines()
+    assert header.split("\t")[-1] == "COUNT"
+    assert {r.split("\t")[-1] for r in rows if "\t401\t" in r} == {str(r["count"]) for r in again}
 
 
 @pytest.mark.slow

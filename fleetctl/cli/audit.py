@@ -11,7 +11,8 @@ from fleetctl.cli.app import client
 from fleetctl.cli.inputs import AfterOpt
 
 COLUMNS = [("WHEN", lambda r: output.relative(r["at"]) if output.is_tty() else r["at"]), ("MEMBER", "member"),
-           ("ACTION", "action"), ("RESOURCE", "resource"), ("STATUS", "status"), ("IP", "ip")]
+           ("ACTION", "action"), ("RESOURCE", "resource"), ("STATUS", "status"), ("IP", "ip"),
+           ("COUNT", "count")]  # refusals without a member: how many that record stands for
 
 
 def audit(
