@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import Blueprint, g
 
 from fleetctl import __version__
-from fleetctl.models.core import Fleet
 from fleetctl.server.api import openapi, route
 from fleetctl.services import members
 
@@ -24,7 +23,4 @@ def openapi_json():
 
 @route(bp, "/v1/whoami", summary="The calling member and its fleet.")
 def whoami():
-    owner = g.member.role == "owner"
-    # Owners see the fleet's storage quota and usage, read now (not the copy cached with the token).
-    fleet = Fleet.get_by_id(g.member.fleet_id) if owner else g.member.fleet
-    return {"member": members.to_dict(g.member), "fleet": members.fleet_to_dict(fleet, storage=owner)}
+    return members.whoami(g.member)

@@ -20,6 +20,14 @@ def fleet_to_dict(fleet: Fleet, storage: bool = False) -> dict:
     return data
 
 
+def whoami(member: Member) -> dict:
+    """The member and its fleet; owners also see the fleet's storage quota and usage, read now (not
+    from the copy cached with the token)."""
+    owner = member.role == "owner"
+    fleet = Fleet.get_by_id(member.fleet_id) if owner else member.fleet
+    return {"member": to_dict(member), "fleet": fleet_to_dict(fleet, storage=owner)}
+
+
 def to_dict(member: Member) -> dict:
     return {"name": member.name, "fleet": member.fleet.name, "address": member.address,
             "role": member.role, "domains": member.domains, "cross_fleet": member.cross_fleet,
@@ -55,7 +63,7 @@ def create_fleet(name: str, rate_limit: int | None = None, owner: str = "owner",
 
 def set_quota(name: str, quota_bytes: int) -> Fleet:
     """Change a fleet's storage quota (local, on the server machine: the operator's decision, not an
-    owner's); a quota below the current usage refuses further writes until content is removed."""
+    owner's); a quota below the current usage refuses every further write until it is raised again."""
     validate.fleet_name(name)
     with db.write():
         if not Fleet.update(quota_bytes=quota.quota_of(quota_bytes)).where(Fleet.name == name).execute():
