@@ -39,7 +39,8 @@ def serve(
     threads: Annotated[int, typer.Option("--threads", help="Worker threads.", min=1, max=256)] = 8,
     trusted_proxy: Annotated[str | None, typer.Option(
         "--trusted-proxy", help="Address of a load balancer whose X-Forwarded-For names the client "
-                                "(for the audit log and the per-address limit on failed logins).")] = None,
+                                "(for the audit log and the per-address limit on failed logins) and whose "
+                                "X-Forwarded-Proto says https (the console's cookie is then Secure).")] = None,
 ) -> None:
     """Run the fleet server (waitress) on the database; migrations run at start."""
     import logging
@@ -57,7 +58,8 @@ def serve(
     app = create_app(url)
     # waitress would otherwise spool bodies of up to 1 GB to disk before the app can refuse them; the
     # margin lets the app answer the usual > 1 MiB body with its own problem+json 413.
-    proxy = {"trusted_proxy": trusted_proxy, "trusted_proxy_headers": {"x-forwarded-for"},
+    # X-Forwarded-Proto tells the console that the browser used https (its session cookie is then Secure).
+    proxy = {"trusted_proxy": trusted_proxy, "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto"},
              "trusted_proxy_count": 1} if trusted_proxy else {}
     try:
         server = waitress.create_server(app, host=host, port=port, threads=threads, ident="fleetctl",
