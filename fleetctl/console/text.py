@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 
 import nh3
@@ -18,11 +19,21 @@ ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}, "th": {"align"}, "td": {"
 SCHEMES = {"http", "https", "mailto"}
 
 
+CACHED_CHARS = 16_384  # texts up to this size keep their rendering: markdown-it is pure Python
+
+
 def markdown(text: str | None) -> Markup:
     """`text` rendered as markdown and sanitised: no script, no event handler, no `javascript:` link."""
-    html = _md.render(text or "")
-    return Markup(nh3.clean(html, tags=TAGS, attributes=ATTRIBUTES, url_schemes=SCHEMES,
-                            link_rel="noopener noreferrer nofollow"))
+    text = text or ""
+    return Markup(_cached(text) if len(text) <= CACHED_CHARS else _render(text))
+
+
+def _render(text: str) -> str:
+    return nh3.clean(_md.render(text), tags=TAGS, attributes=ATTRIBUTES, url_schemes=SCHEMES,
+                     link_rel="noopener noreferrer nofollow")
+
+
+_cached = functools.lru_cache(maxsize=4096)(_render)
 
 
 def parse_iso(value: str | dt.datetime | None) -> dt.datetime | None:
