@@ -118,7 +118,7 @@ def test_a_100000_character_reason_is_refused_clearly_and_changes_nothing(server
 @pytest.mark.parametrize("query, status, detail", [
     ("from=1&to=9", 404, "has no version 9 (versions 1 to 2)"), ("from=7&to=8", 404, "has no version 7"),
     ("from=abc&to=2", 422, "from must be a whole number"), ("to=2", 422, "needs two version numbers"),
-    ("from=0&to=2", 422, "needs two version numbers"), ("from=1&to=99999999999999999999", 422, "two version")])
+    ("from=0&to=2", 422, "needs two version numbers"), ("from=1&to=99999999999999999999", 422, "whole number from 0")])
 def test_a_diff_between_versions_that_do_not_exist_is_a_clear_page(server, crew, query, status, detail):
     fleet, agent, _ = crew
     for body in ("one\n", "two\n"):
@@ -129,6 +129,19 @@ def test_a_diff_between_versions_that_do_not_exist_is_a_clear_page(server, crew,
     assert response.status == status and detail in error_of(response.text)
     missing = client.request("GET", f"/ui/diff/{fleet.name}/nope?from=1&to=2")
     assert missing.status == 404
+
+
+@pytest.mark.parametrize("path, status, detail", [
+    ("/ui/nope", 404, "no console page"), ("/ui/tasks/abc", 404, "no console page"),
+    ("/ui/tasks/99999999999999999999999", 404, "out of range"), ("/ui/tasks/9223372036854775807", 404, "not found"),
+    ("/ui/tasks?state=bogus", 422, "invalid state"), ("/ui/tasks?after=-1", 422, "whole number"),
+    ("/ui/knowledge?kind=nope", 422, "invalid kind"), ("/ui/audit?since=yesterday", 422, "ISO 8601"),
+    ("/ui/documents/a%00b", 422, "invalid document name"), ("/ui/inbox?reply_to=77777777", 404, "not found"),
+    ("/ui/research/77777777", 404, "not found"), ("/ui/messages/77777777", 404, "not found")])
+def test_bad_addresses_and_filters_get_a_clear_page(server, crew, path, status, detail):
+    fleet, _, _ = crew
+    response = signed_in(server, fleet.owner.token).request("GET", path)
+    assert response.status == status and detail in error_of(response.text), response.text[-400:]
 
 
 def test_console_actions_leave_the_same_audit_records_as_the_api(server, crew):

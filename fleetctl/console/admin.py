@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import g, redirect, request, url_for
 
 from fleetctl.console import sessions, text
-from fleetctl.console.web import _record, _signin_csrf, bp, done, page, perform, set_cookie
+from fleetctl.console.web import bp, done, page, perform, record, set_cookie, signin_csrf
 from fleetctl.errors import FleetError, Forbidden, Invalid
 from fleetctl.models.core import ROLES
 from fleetctl.server.guard import client_ip
@@ -26,10 +26,10 @@ def signin():
     if request.method == "GET":
         if session is not None:
             return redirect(url_for(".review"))
-        return page("signin.html", form_csrf=_signin_csrf())
+        return page("signin.html", form_csrf=signin_csrf())
     if not sessions.csrf_ok(request.cookies.get(sessions.PRE_COOKIE), request.form.get("csrf")):
-        _record("console.signin", None, 403)
-        return page("signin.html", 403, form_csrf=_signin_csrf(),
+        record("console.signin", None, 403)
+        return page("signin.html", 403, form_csrf=signin_csrf(),
                     message="the sign-in form expired or its CSRF token is wrong: try again")
     pasted = request.form.get("token", "")
     token = sessions.clean_token(pasted[:MAX_TOKEN_FIELD])
@@ -42,10 +42,10 @@ def signin():
         audit.writer.record(fleet=refused_member.fleet.name if refused_member else None,
                             member=refused_member.address if refused_member else None,
                             action="console.signin", resource=None, status=err.http_status, ip=client_ip())
-        return page("signin.html", err.http_status, form_csrf=_signin_csrf(),
+        return page("signin.html", err.http_status, form_csrf=signin_csrf(),
                     message=f"sign-in refused: {err.detail}")
     g.console = session
-    _record("console.signin", f"agent:{session.member.address}", 200)
+    record("console.signin", f"agent:{session.member.address}", 200)
     response = redirect(url_for(".review"), 303)
     set_cookie(response, sessions.COOKIE, cookie, int(sessions.LIFETIME.total_seconds()))
     return response
@@ -54,7 +54,7 @@ def signin():
 @bp.route("/signout", methods=["POST"])
 def signout():
     sessions.end(request.cookies.get(sessions.COOKIE))
-    _record("console.signout", f"agent:{g.console.member.address}", 200)
+    record("console.signout", f"agent:{g.console.member.address}", 200)
     g.drop_cookie = True
     return redirect(url_for(".signin"), 303)
 

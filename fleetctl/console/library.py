@@ -8,7 +8,7 @@ from fleetctl.console import text
 from fleetctl.console.web import bp, done, page, perform
 from fleetctl.errors import Invalid
 from fleetctl.models.knowledge import KINDS
-from fleetctl.services import documents, knowledge, knowledge_feed, messages
+from fleetctl.services import documents, knowledge, knowledge_feed, messages, validate
 
 
 @bp.route("/knowledge")
@@ -16,7 +16,8 @@ def knowledge_list():
     """The feed (pinned first) or, with `q`, a full-text search."""
     me = g.console.member
     q = text.optional(request.args.get("q"))
-    filters = {"kind": text.optional(request.args.get("kind")), "all": request.args.get("all") == "on",
+    kind = text.optional(request.args.get("kind"))
+    filters = {"kind": kind and validate.choice(kind, KINDS, "kind"), "all": request.args.get("all") == "on",
                "domain": text.words(request.args.get("domain")) or None}
     after = text.number(request.args.get("after"), "after")
     if q:

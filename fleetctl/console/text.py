@@ -70,6 +70,9 @@ def optional(value: str | None) -> str | None:
     return value if value and value.strip() else None
 
 
+MAX_NUMBER = 2**62  # the largest id or count a form may give (the API's own bound)
+
+
 def number(value: str | None, what: str) -> int | None:
     """A whole number typed into a form field (empty: not given)."""
     from fleetctl.errors import Invalid
@@ -77,6 +80,9 @@ def number(value: str | None, what: str) -> int | None:
     if not optional(value):
         return None
     try:
-        return int(value.strip())
+        result = int(value.strip())
     except ValueError:
         raise Invalid(f"{what} must be a whole number, not {value.strip()[:40]!r}") from None
+    if not 0 <= result <= MAX_NUMBER:
+        raise Invalid(f"{what} must be a whole number from 0 to {MAX_NUMBER}")
+    return result

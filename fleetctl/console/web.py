@@ -10,7 +10,8 @@ from flask import Blueprint, current_app, g, redirect, render_template, request,
 from werkzeug.exceptions import HTTPException
 
 from fleetctl.console import sessions, text
-from fleetctl.errors import FleetError, Forbidden, RateLimited, Unauthorized
+from fleetctl.errors import FleetError, Forbidden, NotFound, RateLimited, Unauthorized
+from fleetctl.server.api import INT64_MAX
 from fleetctl.server.guard import client_ip
 from fleetctl.services import audit
 
@@ -29,7 +30,7 @@ NOTICES = {"task.approve", "task.request-changes", "task.cancel", "task.assign",
            "agent.revoke"}
 
 
-def _record(action: str, resource: str | None, status: int) -> None:
+def record(action: str, resource: str | None, status: int) -> None:
     member = g.console.member if g.get("console") else None
     audit.writer.record(fleet=member.fleet.name if member else None, member=member.address if member else None,
                         action=action, resource=resource, status=status, ip=client_ip())
@@ -40,9 +41,9 @@ def perform(action: str, resource: str | None, call: Callable, status: int = 200
     try:
         result = call()
     except FleetError as err:
-        _record(action, resource, err.http_status)
+        record(action, resource, err.http_status)
         raise
-    _record(action, resource, status)
+    record(action, resource, status)
     return result
 
 
@@ -81,22 +82,34 @@ def check_session():
     if g.console is None:
         g.drop_cookie = bool(request.cookies.get(sessions.COOKIE))
         if request.method == "POST":
-            _record(f"POST {request.url_rule.rule if request.url_rule else request.path}", None, 401)
+            record(f"POST {request.url_rule.rule if request.url_rule else request.path}", None, 401)
             raise Unauthorized((why or "you are not signed in") + "; nothing was changed")
-        return page("signin.html", 401, message=why, form_csrf=_signin_csrf())
+        return page("signin.html", 401, message=why, form_csrf=signin_csrf())
     if request.method == "POST":
         if not sessions.csrf_ok(g.console.csrf, request.form.get("csrf")):
-            _record(f"POST {request.url_rule.rule}", None, 403)
+            record(f"POST {request.url_rule.rule}", None, 403)
             raise Forbidden("this form's CSRF token is missing or wrong (reload the page and try again); "
                             "nothing was changed")
         if not g.console.member.is_human and request.endpoint != "console.signout":
-            _record(f"POST {request.url_rule.rule}", None, 403)
+            record(f"POST {request.url_rule.rule}", None, 403)
             raise Forbidden("agents have read-only access to the console; nothing was changed")
     _count(g.console.member)
     return None
 
 
-def _signin_csrf() -> str:
+@bp.url_value_preprocessor
+def ids_in_range(_endpoint, values) -> None:
+    """An id past the database's integer range cannot exist (and would overflow the driver)."""
+    if any(isinstance(v, int) and v > INT64_MAX for v in (values or {}).values()):
+        raise NotFound("no such item (id out of range)")
+
+
+@bp.route("/<path:rest>")
+def unknown_page(rest):
+    raise NotFound(f"no console page /ui/{rest[:100]}")
+
+
+def signin_csrf() -> str:
     import secrets
 
     value = request.cookies.get(sessions.PRE_COOKIE)
