@@ -150,19 +150,30 @@ def test_console_actions_leave_the_same_audit_records_as_the_api(server, crew):
     entry = agent.client.post("/v1/knowledge", {"kind": "tip", "title": "t"})
     reviewer.client.post(f"/v1/tasks/{by_api['id']}/actions", {"action": "approve"})
     reviewer.client.post(f"/v1/knowledge/{entry['id']}/pin")
+    from fleetctl.errors import Forbidden
+
+    with pytest.raises(Forbidden):
+        reviewer.client.post(f"/v1/knowledge/{entry['id']}/unpin")
     client = signed_in(server, reviewer.token)
     csrf = client.csrf("/ui/review")
     assert client.request("POST", f"/ui/tasks/{by_console['id']}/actions",
                           {"action": "approve", "csrf": csrf}).status == 303
     assert client.request("POST", f"/ui/knowledge/{entry['id']}/unpin", {"csrf": csrf}).status == 403
+    sent = client.request("POST", "/ui/messages", {"csrf": csrf, "recipients": agent.name, "subject": "hi"})
+    message_id = int(re.search(r"/ui/messages/(\d+)\?ok=message.send", sent.headers["Location"])[1])
+    api_sent = reviewer.client.post("/v1/messages", {"recipients": [agent.name], "subject": "hi"})
     records = [(r["action"], r["resource"], r["status"], r["member"])
                for r in fleet.owner.client.get("/v1/audit", member=reviewer.name)["items"]]
     who = reviewer.address
     assert ("task.approve", f"task:{by_api['id']}", 200, who) in records
     assert ("task.approve", f"task:{by_console['id']}", 200, who) in records
     assert ("knowledge.pin", f"knowledge:{entry['id']}", 200, who) in records
-    assert ("knowledge.unpin", f"knowledge:{entry['id']}", 403, who) in records  # the author's or an owner's
+    assert ("knowledge.unpin", None, 403, who) in records  # the author's or an owner's, named as the API does
     assert ("console.signin", f"agent:{who}", 200, who) in records
+    assert ("message.send", f"message:{message_id}", 201, who) in records
+    assert ("message.send", f"message:{api_sent['id']}", 201, who) in records
+    assert records.count(("knowledge.unpin", None, 403, who)) == 2  # one by the API, one by the console
+    assert records.count(("task.approve", f"task:{by_console['id']}", 200, who)) == 1
 
 
 def test_owners_pages_are_refused_to_others_and_owner_actions_check_the_role(server, crew):

@@ -91,9 +91,9 @@ def _minted(action: str, member, token: str):
 def member_register():
     _owner()
     name = request.form.get("name", "").strip()
-    member, token = perform("agent.register", f"agent:{g.console.member.fleet.name}/{name}",
+    member, token = perform("agent.register", None,
                             lambda: members.register(g.console.member, name, **_fields(request.form, False)),
-                            status=201)
+                            status=201, found=lambda minted: f"agent:{minted[0].address}")
     return _minted("agent.register", member, token)
 
 

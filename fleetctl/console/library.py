@@ -36,7 +36,7 @@ def knowledge_show(id):
 
 
 def _entry_action(id: int, verb: str, call):
-    perform(f"knowledge.{verb}", f"knowledge:{id}", lambda: call(g.console.member, id))
+    perform(f"knowledge.{verb}", None, lambda: call(g.console.member, id), found=lambda e: f"knowledge:{e.id}")
     return done(".knowledge_show", f"knowledge.{verb}", id=id)
 
 
@@ -77,7 +77,7 @@ def message_show(id):
 
 @bp.route("/messages/<int:id>/read", methods=["POST"])
 def message_read(id):
-    perform("message.read", f"message:{id}", lambda: messages.read(g.console.member, id))
+    perform("message.read", None, lambda: messages.read(g.console.member, id), found=lambda m: f"message:{m['id']}")
     return done(".message_show", "message.read", id=id)
 
 
@@ -87,7 +87,7 @@ def message_send():
     reply_to = text.number(form.get("reply_to"), "reply_to")
     sent = perform("message.send", None, lambda: messages.send(
         g.console.member, text.words(form.get("recipients")), form.get("subject", ""), form.get("body", ""),
-        domains=text.words(form.get("domains")), reply_to=reply_to), status=201)
+        domains=text.words(form.get("domains")), reply_to=reply_to), status=201, found=lambda m: f"message:{m['id']}")
     return done(".message_show", "message.send", id=sent["id"])
 
 

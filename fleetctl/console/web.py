@@ -36,14 +36,15 @@ def record(action: str, resource: str | None, status: int) -> None:
                         action=action, resource=resource, status=status, ip=client_ip())
 
 
-def perform(action: str, resource: str | None, call: Callable, status: int = 200):
-    """Run a service call as the signed-in member and audit it exactly as the API route does."""
+def perform(action: str, resource: str | None, call: Callable, status: int = 200, found: Callable | None = None):
+    """Run a service call as the signed-in member and audit it exactly as the API route does: `resource` is
+    what the route names before the call (kept on a refusal too), `found(result)` what it names after."""
     try:
         result = call()
     except FleetError as err:
         record(action, resource, err.http_status)
         raise
-    record(action, resource, status)
+    record(action, found(result) if found else resource, status)
     return result
 
 

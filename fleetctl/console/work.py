@@ -100,6 +100,7 @@ def research_review(id):
     comment = text.optional(request.form.get("comment"))
     if verdict == "request-changes" and comment is None:
         raise Invalid("request changes with a reason: say what must change")
-    perform("research.review", f"research:{id}",
-            lambda: research_reviews.review(g.console.member, id, verdict, comment), status=201)
+    perform("research.review", None,
+            lambda: research_reviews.review(g.console.member, id, verdict, comment), status=201,
+            found=lambda item: f"research:{item['id']}")
     return done(".research_show", "research.review", id=id)
