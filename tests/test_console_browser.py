@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from urllib.parse import urlsplit
 
 import pytest
 from consoleutil import task_in_review
@@ -295,6 +296,8 @@ def test_every_page_fits_the_width_without_horizontal_scrolling(open_console, cr
     agent.client.request("PUT", "/v1/documents/spec", {"body": "one\n" + "w" * 300})
     agent.client.request("PUT", "/v1/documents/spec", {"body": "two\n" + "w" * 300})
     console = open_console(viewport={"width": width, "height": 844}).sign_in(fleet.owner.token)
+    requested: list[str] = []
+    console.page.on("request", lambda request: requested.append(request.url))
     for path in ("/ui/review", "/ui/tasks", f"/ui/tasks/{task['id']}", "/ui/knowledge",
                  f"/ui/knowledge/{entry['id']}", "/ui/inbox", f"/ui/messages/{message['id']}", "/ui/documents",
                  f"/ui/documents/{fleet.name}/spec", f"/ui/diff/{fleet.name}/spec?from=1&to=2", "/ui/members",
@@ -303,6 +306,9 @@ def test_every_page_fits_the_width_without_horizontal_scrolling(open_console, cr
         overflow = console.page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"{path} is {overflow}px wider than {width}"
     assert console.dialogs == []
+    # every page works under its own CSP and loads every file it names (the console's own, nothing else)
+    assert not [log for log in console.logs if "Content Security Policy" in log or "Failed to load" in log]
+    assert {urlsplit(r).netloc for r in requested} == {urlsplit(console.url).netloc}
 
 
 @pytest.mark.slow
