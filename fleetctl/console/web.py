@@ -4,6 +4,7 @@ rendering, error pages, and `perform`, which runs a service call with the audit 
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Callable
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
@@ -111,8 +112,7 @@ def unknown_page(rest):
 
 
 def signin_csrf() -> str:
-    import secrets
-
+    """The sign-in form's CSRF value: the one its cookie already holds, or a new one (set after the request)."""
     value = request.cookies.get(sessions.PRE_COOKIE)
     if not value or len(value) > sessions.MAX_COOKIE:
         value = secrets.token_urlsafe(24)
