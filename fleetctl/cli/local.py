@@ -42,7 +42,8 @@ def serve(
                                 "(for the audit log and the per-address limit on failed logins) and whose "
                                 "X-Forwarded-Proto says https (the console's cookie is then Secure).")] = None,
 ) -> None:
-    """Run the fleet server (waitress) on the database; migrations run at start."""
+    """Run the fleet server (waitress) on the database; migrations run at start. Humans sign in to the
+    web console at /ui (e.g. http://127.0.0.1:8700/ui) with their token."""
     import logging
     import signal
 
