@@ -264,3 +264,14 @@ def test_markdown_is_sanitised_and_keeps_the_text():
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "[a](javascript:alert(1))" in html
     assert '<a href="https://ok.example" rel="noopener noreferrer nofollow">ok</a>' in html
     assert 'href="https://evil.example/i.png"' in html  # an image is a link, never a fetch
+
+
+def test_an_owner_rotating_its_own_token_gets_it_once_and_signs_in_again(server, crew):
+    fleet, _, _ = crew
+    client = signed_in(server, fleet.owner.token)
+    response = client.request("POST", f"/ui/members/{fleet.owner.name}/token", {"csrf": client.csrf("/ui/members")})
+    assert response.status == 200 and response.headers["Cache-Control"] == "no-store"
+    token = re.search(r'readonly>(flt_[^<]+)</textarea>', response.text)[1]
+    assert "sign in again" in response.text
+    assert client.request("GET", "/ui/members").status == 401  # the session's token is dead
+    assert token not in signed_in(server, token).request("GET", "/ui/members").text
