@@ -5,6 +5,7 @@ concurrent keep-alive clients; prints a table with PASS/FAIL per target and writ
     python bench/run.py --quick              # short run (under a minute)
     python bench/run.py --db postgresql://postgres@127.0.0.1:5432/postgres   # + PostgreSQL
     python bench/run.py --only whoami,cli    # a subset
+    python bench/run.py --only console       # the console's cost to another fleet's API latency
     python bench/run.py --profile            # py-spy profiles of the server under load
 """
 
@@ -20,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench import auth, clistart, harness, lists, profiling, report, scale, writes  # noqa: E402
+from bench import auth, clistart, console, harness, lists, profiling, report, scale, writes  # noqa: E402
 
 # name -> (function, runs once per engine?)
 MEASUREMENTS = {
@@ -30,6 +31,7 @@ MEASUREMENTS = {
     "scale": (scale.measure, True),
     "lists": (lists.measure, True),
     "cli": (clistart.measure, False),
+    "console": (console.measure, True),
     "profile": (profiling.measure, True),  # only with --profile or --only profile
 }
 

@@ -65,4 +65,5 @@ MIGRATIONS: list[tuple[int, str, Callable]] = [
     (7, "wake", create_module_tables("wake")),
     (8, "ratelimit", create_module_tables("ratelimit")),
     (11, "quotas_and_audit_counts", m011_quotas_and_audit_counts),
+    (13, "console", create_module_tables("console")),
 ]

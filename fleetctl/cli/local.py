@@ -44,13 +44,15 @@ def serve(
     threads: Annotated[int, typer.Option("--threads", help="Worker threads.", min=1, max=256)] = 8,
     trusted_proxy: Annotated[str | None, typer.Option(
         "--trusted-proxy", help="Address of a load balancer whose X-Forwarded-For names the client "
-                                "(for the audit log and the per-address limit on failed logins).")] = None,
+                                "(for the audit log and the per-address limit on failed logins) and whose "
+                                "X-Forwarded-Proto says https (the console's cookie is then Secure).")] = None,
     retention: Annotated[str, typer.Option(
         "--retention", metavar="DURATION",
         help="Prune audit records, delivered change-log entries and read message deliveries older than "
              "this, a minute after start and then daily, in the background ('off' never prunes).")] = "90d",
 ) -> None:
-    """Run the fleet server (waitress) on the database; migrations run at start."""
+    """Run the fleet server (waitress) on the database; migrations run at start. Humans sign in to the
+    web console at /ui (e.g. http://127.0.0.1:8700/ui) with their token."""
     import logging
     import signal
 
@@ -67,7 +69,8 @@ def serve(
     app = create_app(url)
     # waitress would otherwise spool bodies of up to 1 GB to disk before the app can refuse them; the
     # margin lets the app answer the usual > 1 MiB body with its own problem+json 413.
-    proxy = {"trusted_proxy": trusted_proxy, "trusted_proxy_headers": {"x-forwarded-for"},
+    # X-Forwarded-Proto tells the console that the browser used https (its session cookie is then Secure).
+    proxy = {"trusted_proxy": trusted_proxy, "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto"},
              "trusted_proxy_count": 1} if trusted_proxy else {}
     try:
         server = waitress.create_server(app, host=host, port=port, threads=threads, ident="fleetctl",

@@ -40,5 +40,6 @@ def create_app(db_url: str | None = None, migrate: bool = True) -> Flask:
     for name in BLUEPRINTS:
         module = importlib.import_module(f"fleetctl.server.{name}")
         app.register_blueprint(module.bp)
+    app.register_blueprint(importlib.import_module("fleetctl.console").bp)  # the web console at /ui
     audit.writer.start()
     return app
