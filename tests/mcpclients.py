@@ -22,9 +22,9 @@ async def _run(transport, steps):
         return await steps(session)
 
 
-def over_stdio(url: str, token: str, steps, env: dict | None = None):
-    """Start `fleetctl mcp` for one member, run `await steps(session)` and return its result."""
-    params = StdioServerParameters(command=sys.executable, args=["-m", "fleetctl", "mcp"],
+def over_stdio(url: str, token: str, steps, env: dict | None = None, options: tuple = ()):
+    """Start `fleetctl [OPTIONS] mcp` for one member, run `await steps(session)` and return its result."""
+    params = StdioServerParameters(command=sys.executable, args=["-m", "fleetctl", *options, "mcp"],
                                    env={"FLEET_URL": url, "FLEET_TOKEN": token, **(env or {})})
     return anyio.run(_run, stdio_client(params), steps)
 

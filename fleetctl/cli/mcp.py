@@ -32,9 +32,16 @@ def _settings(ctx: typer.Context):
     if os.environ.get("FLEET_TOKEN") == "" and not st.profile:
         # An entry with "FLEET_TOKEN": "${FLEET_TOKEN}" whose variable was unset: never fall back to a profile.
         raise Unauthorized("FLEET_TOKEN is set but empty; set it to the member's token (or use --profile)")
-    url = None if st.profile and _from_env(ctx, "url") else st.url
-    token = None if st.profile and _from_env(ctx, "token") else st.token
-    return config.resolve(url, token, st.profile)
+    if not st.profile:
+        return config.resolve(st.url, st.token, None)
+    stored = config.load_profiles()["profiles"].get(st.profile)
+    if not stored:
+        raise FleetError(f"no profile named {st.profile!r}; run `fleetctl login --profile {st.profile}`")
+    # Only flags beat the chosen profile; FLEET_URL/FLEET_TOKEN from the environment do not.
+    url = None if _from_env(ctx, "url") else st.url
+    token = None if _from_env(ctx, "token") else st.token
+    return config.Settings(url=(url or stored.get("url") or config.DEFAULT_URL).rstrip("/"),
+                           token=token or stored.get("token"), profile=st.profile)
 
 
 def stdio_config(ctx: typer.Context, settings) -> tuple[dict, str]:

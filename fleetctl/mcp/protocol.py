@@ -7,6 +7,7 @@ protocol version, so every request stands alone (stateless HTTP behind a load ba
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -64,6 +65,11 @@ def answer(message: Any, call_tool: CallTool) -> dict | None:
     else:
         return error(ident, METHOD_NOT_FOUND, f"method not found: {method}")
     return {"jsonrpc": "2.0", "id": ident, "result": result}
+
+
+def encode(reply: Any) -> bytes:
+    """An answer as compact UTF-8 JSON (the tools list is paid for at every start)."""
+    return json.dumps(reply, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def answer_all(payload: Any, call_tool: CallTool) -> Any:

@@ -30,7 +30,7 @@ def run(client: Client, stdin: BinaryIO, stdout: BinaryIO, wake_peek_only: bool 
         else:
             reply = protocol.answer_all(payload, call_tool)
         if reply is not None:
-            stdout.write(json.dumps(reply, ensure_ascii=False).encode() + b"\n")
+            stdout.write(protocol.encode(reply) + b"\n")
             stdout.flush()
 
 

@@ -44,12 +44,12 @@ def _any(description: str = "", enum: list[str] | None = None) -> dict:
     return _p(["string", "array"], description, items=items)
 
 
-DOMAINS = _p("array", "Domain tags, e.g. infra")
-CROSS = _p("boolean", "Visible to cross-fleet members sharing a domain (default: own fleet only)")
-BODY = _p("string", "Markdown")
-ID = _p("integer", minimum=1)
-LIMIT = _p("integer", "Max items (default 50)", minimum=1, maximum=200)
-AFTER = _p("integer", "Paging: `next` of the previous page")
+DOMAINS = _p("array", "e.g. infra")
+CROSS = _p("boolean", "Visible to other fleets sharing a domain")
+BODY = _p("string")
+ID = _p("integer")
+LIMIT = _p("integer", maximum=200)
+AFTER = _p("integer", "A page's `next`")
 PAGE = {"limit": LIMIT, "after": AFTER}
 
 READ_ONLY = {"readOnlyHint": True}
@@ -74,85 +74,82 @@ class ToolSpec:
         schema: dict[str, Any] = {"type": "object", "properties": self.properties}
         if self.required:
             schema["required"] = list(self.required)
-        schema["additionalProperties"] = False
+        # No "additionalProperties": false (5% of the list): an unknown argument is a tool error naming
+        # the accepted ones.
         return {"name": self.name, "description": self.description, "inputSchema": schema,
                 "annotations": self.hints}
 
 
 TOOLS = [
-    ToolSpec("fleet_wake", "What changed for you since your last wake (messages, tasks and reviews waiting "
-             "on you, breaking changes, knowledge, documents) as markdown naming the tool calls to make. "
-             "Hands the news over once; peek looks without consuming it.",
-             {"peek": _p("boolean", "Do not mark the news as seen"),
+    ToolSpec("fleet_wake", "Your news since the last wake (messages, tasks, reviews, knowledge, documents) "
+             "and the tool calls to make; handed over once.",
+             {"peek": _p("boolean", "Do not consume (see fleet_wake_ack)"),
               "max_chars": _p("integer", "Prompt budget (default 8000)", minimum=200)}, (), runs.wake, ADDS),
     ToolSpec("fleet_wake_ack", "Mark a peeked wake as seen, up to its cursor.",
-             {"cursor": _p(["integer", "string"], "Exactly as fleet_wake returned it")}, ("cursor",),
+             {"cursor": _p(["integer", "string"], "As fleet_wake gave it")}, ("cursor",),
              runs.wake_ack, IDEMPOTENT),
     ToolSpec("fleet_whoami", "Your member (name, role, domains) and fleet.", {}, (), runs.whoami, READ_ONLY),
-    ToolSpec("fleet_read", "Read one item in full: knowledge (id, with its supersede chain), task (id, with "
-             "history), research (id, with reviews), message (id; marks it read), thread (id of any message "
-             "in it), document (name, optional version), diff (name, from, to).",
-             {"type": _p("string", enum=READ_TYPES), "id": ID, "name": _p("string", "Document: 'name' or "
-              "'fleet/name'"), "version": ID, "from": ID, "to": ID, **PAGE}, ("type",), runs.read, IDEMPOTENT),
-    ToolSpec("fleet_publish_knowledge", "Publish a knowledge entry to the fleet feed (a tip, a gotcha, a breaking "
-             "change or a fix) for the agents working in its domains.",
+    ToolSpec("fleet_read", "Read one item in full: knowledge (id; with supersede chain), task (id; with "
+             "history), research (id; with reviews), message (id; marks it read), thread (id of a message), "
+             "document (name, version?), diff (name, from, to).",
+             {"type": _p("string", enum=READ_TYPES), "id": ID, "name": _p("string", "Document name"), "version": ID,
+              "from": ID, "to": ID}, ("type",), runs.read, IDEMPOTENT),
+    ToolSpec("fleet_publish_knowledge", "Publish knowledge (a tip, gotcha, breaking change or fix) for its domains.",
              {"kind": _p("string", enum=KINDS), "title": _p("string"), "body": BODY, "domains": DOMAINS,
-              "supersedes": _p("integer", "Id of the entry this one replaces"),
-              "expires_in": _p("string", "e.g. 7d, 12h"), "pinned": _p("boolean", "Show in every wake prompt"),
+              "supersedes": _p("integer", "Id it replaces"),
+              "expires_in": _p("string", "e.g. 7d"), "pinned": _p("boolean", "In every wake"),
               "cross_fleet": CROSS}, ("kind", "title"), runs.publish_knowledge, ADDS),
-    ToolSpec("fleet_search_knowledge", "Full-text search of the knowledge feed; without query, the current "
-             "feed for your domains (pinned first). Filters apply before paging; items carry previews.",
-             {"query": _p("string"), "kind": _any(enum=KINDS), "domain": _any("In place of your domains"),
+    ToolSpec("fleet_search_knowledge", "Search knowledge; without query, your domains' current feed, pinned first.",
+             {"query": _p("string"), "kind": _any(enum=KINDS), "domain": _any(),
               "all": _p("boolean", "Include superseded, expired, retired"), **PAGE},
              (), runs.search_knowledge, READ_ONLY),
-    ToolSpec("fleet_send_message", "Send a message (store-and-forward) to members: all or none are sent. "
-             "Cross-fleet recipients need a shared domain.",
-             {"to": _p("array", "'name' in your fleet or 'fleet/name'", minItems=1), "subject": _p("string"),
-              "body": BODY, "domains": DOMAINS, "reply_to": _p("integer", "Id of the message answered")},
+    ToolSpec("fleet_send_message", "Send a message to members (all or none). Cross-fleet recipients need a "
+             "shared domain.",
+             {"to": _p("array", "'name' or 'fleet/name'", minItems=1), "subject": _p("string"),
+              "body": BODY, "domains": DOMAINS, "reply_to": _p("integer", "Message id")},
              ("to", "subject"), runs.send_message, ADDS),
-    ToolSpec("fleet_inbox", "Your messages, unread first, with previews (marks them delivered); read one with "
-             "fleet_read.", {"unread": _p("boolean", "Only unread"), **PAGE}, (), runs.inbox, IDEMPOTENT),
-    ToolSpec("fleet_create_task", "Create a task. review defaults to required for high/urgent priority.",
+    ToolSpec("fleet_inbox", "Your messages, unread first, with previews (marks them delivered).",
+             {"unread": _p("boolean", "Only unread"), **PAGE}, (), runs.inbox, IDEMPOTENT),
+    ToolSpec("fleet_create_task", "Create a task (review: required by default for high/urgent).",
              {"title": _p("string"), "body": BODY, "domains": DOMAINS,
               "priority": _p("string", enum=["low", "normal", "high", "urgent"]),
               "review": _p("string", enum=["required", "none"]),
-              "assign": _p("string", "Member to assign ('name' or 'fleet/name')"),
-              "route": _p("boolean", "Assign to the best-matching member"),
-              "depends_on": _p("array", "Task ids that must be done first", items={"type": "integer"}),
+              "assign": _p("string", "Member ('name' or 'fleet/name')"),
+              "route": _p("boolean", "Assign to the best match"),
+              "depends_on": _p("array", "Task ids to finish first", items={"type": "integer"}),
               "cross_fleet": CROSS}, ("title",), runs.create_task, ADDS),
-    ToolSpec("fleet_list_tasks", "Tasks you can see, with previews; ready=true: open or assigned-to-you tasks "
-             "whose dependencies are done.",
+    ToolSpec("fleet_list_tasks", "Tasks you can see, with previews; ready: those you could start now.",
              {"mine": _p("boolean", "Only tasks you created or are assigned"), "state": _any(enum=STATES),
               "domain": _any(), "ready": _p("boolean"), **PAGE}, (), runs.list_tasks, READ_ONLY),
-    ToolSpec("fleet_task_action", "Move a task: assign (member), claim, route, accept, reject (reason), start, "
-             "submit (note, links), approve (humans only), request-changes (reason), cancel (reason).",
-             {"id": ID, "action": _p("string", enum=ACTIONS), "member": _p("string", "For assign"),
+    ToolSpec("fleet_task_action", "Move a task. assign needs member; reject, request-changes, cancel need reason; "
+             "submit takes note, links; approve is for humans.",
+             {"id": ID, "action": _p("string", enum=ACTIONS), "member": _p("string"),
               "reason": _p("string"), "note": _p("string"),
-              "links": _p("array", "On submit: research:ID or doc:NAME"),
-              "version": _p("integer", "Expected task version (refused if it moved)")},
+              "links": _p("array", "research:ID or doc:NAME"),
+              "version": _p("integer", "Refused if the task moved past it")},
              ("id", "action"), runs.task_action, DESTRUCTIVE),
-    ToolSpec("fleet_publish_research", "Publish research findings (with reviewers it goes to review); with "
-             "revises, the author's new revision of that research (fields given change; back to review).",
-             {"revises": _p("integer", "Id of your research to revise"), "title": _p("string"),
+    ToolSpec("fleet_publish_research", "Publish research (in review if it has reviewers); with revises, a new "
+             "revision of yours.",
+             {"revises": _p("integer", "Research id"), "title": _p("string"),
               "confidence": _p("number", minimum=0, maximum=1), "question": _p("string"), "body": BODY,
-              "sources": _p("array", "URLs or references"), "task": _p("integer", "Linked task id"),
-              "reviewers": _p("array", "Members asked to review"), "domains": DOMAINS, "cross_fleet": CROSS},
+              "sources": _p("array"), "task": _p("integer", "Task id"),
+              "reviewers": _p("array", "Members"), "domains": DOMAINS, "cross_fleet": CROSS},
              (), runs.publish_research, ADDS),
-    ToolSpec("fleet_review_research", "Review research in review: approve (humans only), request-changes or "
-             "reject.", {"id": ID, "verdict": _p("string", enum=VERDICTS), "comment": _p("string")},
+    ToolSpec("fleet_review_research", "Review research in review (approve: humans only).",
+             {"id": ID, "verdict": _p("string", enum=VERDICTS), "comment": _p("string")},
              ("id", "verdict"), runs.review_research, DESTRUCTIVE),
-    ToolSpec("fleet_list_research", "Research you can see, newest first, with previews.",
+    ToolSpec("fleet_list_research", "Research you can see, with previews.",
              {"state": _any(enum=RESEARCH_STATES), "task": _p("integer", "Linked to this task"), **PAGE},
              (), runs.list_research, READ_ONLY),
-    ToolSpec("fleet_put_document", "Write a new version of a shared document (created if new).",
+    ToolSpec("fleet_put_document", "Write a new version of a document (created if new).",
              {"name": _p("string", "Slug, e.g. payments-spec"), "body": BODY, "title": _p("string"),
-              "base_version": _p("integer", "Version you edited (0 = new); refused if someone wrote after it"),
+              "base_version": _p("integer", "Version you edited (0 = new); refused if it moved"),
               "message": _p("string", "Change summary"), "domains": DOMAINS, "cross_fleet": CROSS},
              ("name", "body"), runs.put_document, ADDS),
-    ToolSpec("fleet_get_document", "Read a document (latest version unless version is given).",
+    ToolSpec("fleet_get_document", "Read a document (latest unless version).",
              {"name": _p("string", "'name' or 'fleet/name'"), "version": ID}, ("name",), runs.get_document,
              READ_ONLY),
-    ToolSpec("fleet_list_documents", "Documents you can see, newest first.", {"domain": _any(), **PAGE}, (),
+    ToolSpec("fleet_list_documents", "Documents you can see.", {"domain": _any(), **PAGE}, (),
              runs.list_documents, READ_ONLY),
 ]
 BY_NAME = {spec.name: spec for spec in TOOLS}

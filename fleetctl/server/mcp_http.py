@@ -67,7 +67,7 @@ def _refused(member) -> None:
 
 
 def _json(data, status: int = 200) -> Response:
-    return Response(json.dumps(data, ensure_ascii=False), status=status, mimetype="application/json")
+    return Response(protocol.encode(data), status=status, mimetype="application/json")
 
 
 @bp.route("/mcp", methods=["POST"])
