@@ -185,3 +185,29 @@ def test_sdk_sees_tool_errors_not_protocol_errors(make_fleet):
     result = over_http(a.url, a.token, steps)
     assert not isinstance(result, MCPError) and result.is_error
     assert text(result) == "message 1000000000 not found"
+
+
+@pytest.mark.slow
+def test_mcp_inspector_cli_as_an_outside_client(make_fleet, tmp_path):
+    """The official MCP Inspector (npm) lists the tools and calls one through `/mcp` with a bearer header."""
+    import shutil
+    import subprocess
+
+    npx = shutil.which("npx")
+    if npx is None:
+        pytest.skip("npx is not installed")
+    a = make_fleet("mcph").member("inspected")
+
+    def inspector(*args: str):
+        done = subprocess.run([npx, "-y", "@modelcontextprotocol/inspector@2.12.0", "--cli", f"{a.url}/mcp",
+                               "--transport", "http", "--header", f"Authorization: Bearer {a.token}", *args],
+                              capture_output=True, text=True, timeout=600, cwd=tmp_path)
+        assert done.stdout.strip().startswith("{"), done.stderr[-2000:]
+        return json.JSONDecoder().raw_decode(done.stdout.strip())[0]  # the answer (an error line may follow)
+
+    listed = inspector("--method", "tools/list")
+    assert {t["name"] for t in listed["tools"]} == {d["name"] for d in tools.DEFINITIONS}
+    me = inspector("--method", "tools/call", "--tool-name", "fleet_whoami")
+    assert json.loads(me["content"][0]["text"])["member"]["address"] == a.address
+    missing = inspector("--method", "tools/call", "--tool-name", "fleet_read", "--tool-arg", "type=task", "id=99999")
+    assert missing["isError"] and missing["content"][0]["text"] == "task 99999 not found"
