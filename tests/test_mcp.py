@@ -308,3 +308,15 @@ def test_wake_hands_the_news_over_once(make_fleet):
     assert "wake up, prod is down" in peek1 and "wake up, prod is down" in peek2
     assert "wake up, prod is down" in first
     assert "wake up, prod is down" not in second
+
+
+def test_stdio_server_loads_neither_the_sdk_nor_the_server_stack():
+    """`fleetctl mcp` starts fast: no MCP SDK (1 s of imports), no anyio, no Flask or database driver."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from fleetctl.cli.main import app; from fleetctl.mcp import stdio; "
+            "heavy = [m for m in ('mcp', 'mcp_types', 'anyio', 'starlette', 'httpx2', 'flask', 'werkzeug', "
+            "'peewee', 'bcrypt') if m in sys.modules]; print(','.join(heavy))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""

@@ -121,9 +121,12 @@ def test_protocol_edges_answer_cleanly(make_fleet):
     note = rpc(a.url, {"jsonrpc": "2.0", "method": "notifications/initialized"}, token=a.token)
     assert note.status == 202 and not note.body
     stream = http_request(a.url, "GET", "/mcp", headers={"Authorization": f"Bearer {a.token}"})
-    assert stream.status == 405 and stream.getheader("Allow") == "POST"
+    assert stream.status == 405 and "POST" in stream.getheader("Allow")
+    assert stream.getheader("Content-Type") == "application/problem+json"
     broken = rpc(a.url, b"{not json", token=a.token)
-    assert broken.status == 400 and broken.body["error"]["code"] == -32700
+    assert broken.status == 400 and "not valid JSON" in broken.body["detail"]
+    junk = rpc(a.url, {"hello": "world"}, token=a.token)
+    assert junk.status == 200 and junk.body["error"]["code"] == -32600
     unknown = rpc(a.url, {"jsonrpc": "2.0", "id": 7, "method": "resources/list"}, token=a.token)
     assert unknown.status == 200 and unknown.body["error"]["code"] == -32601 and unknown.body["id"] == 7
     batch = rpc(a.url, [{"jsonrpc": "2.0", "id": 1, "method": "ping"}, call("fleet_whoami", {}, 2)], token=a.token)

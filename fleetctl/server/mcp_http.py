@@ -15,8 +15,9 @@ from flask import Blueprint, Response, current_app, request
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from fleetctl.client import Client
-from fleetctl.errors import PayloadTooLarge, Unauthorized
+from fleetctl.errors import BadRequest, PayloadTooLarge, Unauthorized
 from fleetctl.mcp import protocol, tools
+from fleetctl.server.api import ROUTES, Route
 from fleetctl.server.app import MAX_BODY
 from fleetctl.services import audit
 from fleetctl.services import tokens as token_service
@@ -26,6 +27,10 @@ bp = Blueprint("mcp_http", __name__)
 # A tool's arguments may fill a whole API body (1 MiB); the JSON-RPC envelope gets room on top. Bigger
 # arguments reach the API route and come back as its 413, as a tool error.
 MAX_MCP_BODY = MAX_BODY + 64 * 1024
+# In /v1/openapi.json beside the API (its body is JSON-RPC, described by the MCP specification). GET and
+# DELETE are 405: there is no server-initiated stream and no session to end.
+ROUTES.append(Route("POST", "/mcp", None, "MCP streamable HTTP, stateless with JSON answers: the fleet tools, "
+                    "acting as the bearer token's member.", None, None, True, 200))
 
 
 class InProcessClient(Client):
@@ -66,13 +71,14 @@ def _refused(member) -> None:
                         action="POST /mcp", resource=None, status=401, ip=request.remote_addr)
 
 
-def _json(data, status: int = 200) -> Response:
-    return Response(protocol.encode(data), status=status, mimetype="application/json")
+def _json(data) -> Response:
+    return Response(protocol.encode(data), mimetype="application/json")
 
 
 @bp.route("/mcp", methods=["POST"])
 def mcp_post():
-    """One JSON-RPC message (or batch) in, its answer out; notifications get 202 and no body."""
+    """One JSON-RPC message (or batch) in, its answer out; notifications get 202 and no body. HTTP-level
+    refusals (401, 400 for a body that is not JSON, 405, 413) are problem+json like the API's."""
     token = _caller_token()
     if (request.content_length or 0) > MAX_MCP_BODY:
         raise PayloadTooLarge(f"MCP request body is larger than {MAX_MCP_BODY} bytes")
@@ -80,18 +86,9 @@ def mcp_post():
     try:
         payload = json.loads(request.get_data(cache=False) or b"null")
     except (ValueError, RecursionError) as exc:
-        return _json(protocol.error(None, protocol.PARSE_ERROR, f"invalid JSON: {str(exc)[:120]}"), 400)
+        raise BadRequest(f"request body is not valid JSON: {str(exc)[:120]}") from exc
     client = InProcessClient(current_app._get_current_object(), token, request.remote_addr)
     reply = protocol.answer_all(payload, lambda name, args: tools.call(client, name, args))
     if reply is None:
         return Response(status=202)
     return _json(reply)
-
-
-@bp.route("/mcp", methods=["GET", "DELETE"])
-def mcp_other():
-    """No server-initiated stream and no session to end: the endpoint is stateless."""
-    response = _json({"jsonrpc": "2.0", "id": None, "error": {
-        "code": -32000, "message": "this endpoint is stateless: POST JSON-RPC messages"}}, 405)
-    response.headers["Allow"] = "POST"
-    return response
