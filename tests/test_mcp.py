@@ -173,6 +173,10 @@ def test_print_config_with_a_profile_pins_it_and_it_wins_over_an_inherited_token
             "command": "fleetctl", "args": ["--profile", "work", "mcp"]}}}
         assert f"profile 'work' (now: {builder.address})" in printed.stderr
         assert builder.token not in printed.stdout + printed.stderr
+    http = run_cli(["--profile", "work", "mcp", "--print-config", "--http"], {"FLEET_TOKEN": fleet.owner.token})
+    assert json.loads(http.stdout)["mcpServers"]["fleet"]["url"] == f"{server.url}/mcp"
+    assert f"set FLEET_TOKEN to the token of {builder.address}" in http.stderr
+    assert builder.token not in http.stdout + http.stderr
 
     async def steps(session):
         return ok(await session.call_tool("fleet_whoami", {}))

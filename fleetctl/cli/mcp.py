@@ -82,13 +82,17 @@ def _member(settings) -> str | None:
 def print_config(ctx: typer.Context, http: bool) -> None:
     """Print the entry on stdout and, on stderr, the member it runs as."""
     settings = _settings(ctx)
+    env_token = bool(state(ctx).token) and _from_env(ctx, "token") and not state(ctx).profile
     if http:
-        entry, who = http_config(settings.url), "the member whose token is in FLEET_TOKEN"
+        # The entry reads FLEET_TOKEN where the client starts; a profile's member is named only as a hint.
+        entry, who = http_config(settings.url), "the member whose token is in FLEET_TOKEN where the MCP client starts"
     else:
         entry, who = stdio_config(ctx, settings)
     print(json.dumps({"mcpServers": {"fleet": entry}}, indent=2))
     member = _member(settings) if settings.token else None
-    now = f" (now: {member})" if member else ""
+    if member and http and not env_token:
+        print(f"fleetctl: set FLEET_TOKEN to the token of {member} where the MCP client starts", file=sys.stderr)
+    now = f" (now: {member})" if member and (env_token or not http) else ""
     print(f"fleetctl: this entry runs as {who}{now}", file=sys.stderr)
 
 
