@@ -7,6 +7,7 @@ preview of each body and no per-item history, so a page never floods a model's c
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import quote
 
@@ -45,10 +46,11 @@ def lean(page: dict) -> dict:
 def wake(c: Any, a: dict) -> str:
     # commands=mcp: the prompt names tool calls (fleet_read {...}) instead of shell commands.
     data = c.get("/v1/wake", max_chars=a.get("max_chars"), commands="mcp")
-    if not a.get("peek"):
-        # Ack exactly the cursor this prompt was built from: the news is handed over once.
-        c.post("/v1/wake/ack", {"cursor": data["cursor"]})
-    return f"{data['prompt']}\n\n(cursor: {data['cursor']})" if a.get("peek") else data["prompt"]
+    if a.get("peek"):  # with the cursor as the JSON argument of fleet_wake_ack
+        return f"{data['prompt']}\n\n(cursor: {json.dumps(data['cursor'])})"
+    # Ack exactly the cursor this prompt was built from: the news is handed over once.
+    c.post("/v1/wake/ack", {"cursor": data["cursor"]})
+    return data["prompt"]
 
 
 def wake_ack(c: Any, a: dict) -> Any:
