@@ -62,7 +62,8 @@ def test_concurrent_writers_and_a_polling_reader_never_skip_a_change(make_fleet,
         rng = random.Random(n)
         for i in range(8):
             with db.write():
-                seq = changes.record("task", n * 100 + i, fleet_id, None, "load")
+                # Ids no real task of the shared test database has (a test reading a task's changes would see these).
+                seq = changes.record("task", 10**12 + n * 100 + i, fleet_id, None, "load")
                 time.sleep(rng.random() * 0.004)  # hold the transaction open a little
             with lock:
                 written.append(seq)
