@@ -62,8 +62,8 @@ def test_concurrent_writers_and_a_polling_reader_never_skip_a_change(make_fleet,
         rng = random.Random(n)
         for i in range(8):
             with db.write():
-                # ref ids no real task of the session reaches: other tests look up a task's changes by its id
-                seq = changes.record("task", 10**9 + n * 100 + i, fleet_id, None, "load")
+                # Ids no real task of the shared test database has (a test reading a task's changes would see these).
+                seq = changes.record("task", 2**30 + n * 100 + i, fleet_id, None, "load")
                 time.sleep(rng.random() * 0.004)  # hold the transaction open a little
             with lock:
                 written.append(seq)

@@ -3,45 +3,26 @@
 from __future__ import annotations
 
 import json
-import sys
 
-import anyio
 from conftest import run_cli
-from mcp.client.session import ClientSession
-from mcp.client.stdio import StdioServerParameters, stdio_client
+from mcpclients import ok, over_stdio, text
 
 from fleetctl import config
 
 TOOLS = {"fleet_wake", "fleet_publish_knowledge", "fleet_search_knowledge", "fleet_send_message", "fleet_inbox",
          "fleet_create_task", "fleet_list_tasks", "fleet_task_action", "fleet_publish_research",
-         "fleet_put_document", "fleet_get_document"}
+         "fleet_put_document", "fleet_get_document", "fleet_read", "fleet_review_research", "fleet_list_research",
+         "fleet_list_documents", "fleet_wake_ack", "fleet_whoami"}
+READ_ONLY = {"fleet_search_knowledge", "fleet_list_tasks", "fleet_list_research", "fleet_list_documents",
+             "fleet_get_document", "fleet_whoami"}
 
 
-def with_mcp(url: str, token: str, steps):
-    """Start `fleetctl mcp` for one member, run `await steps(session)` and return its result."""
-    params = StdioServerParameters(command=sys.executable, args=["-m", "fleetctl", "mcp"],
-                                   env={"FLEET_URL": url, "FLEET_TOKEN": token})
-
-    async def main():
-        async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
-            await session.initialize()
-            return await steps(session)
-
-    return anyio.run(main)
+def with_mcp(url: str, token: str, steps, env: dict | None = None):
+    return over_stdio(url, token, steps, env)
 
 
-def as_member(actor, steps):
-    return with_mcp(actor.url, actor.token, steps)
-
-
-def text(result) -> str:
-    return result.content[0].text
-
-
-def ok(result):
-    """The JSON a successful tool call answered."""
-    assert not result.is_error, text(result)
-    return json.loads(text(result))
+def as_member(actor, steps, env: dict | None = None):
+    return with_mcp(actor.url, actor.token, steps, env)
 
 
 def test_tools_list_is_complete_compact_and_precise(make_fleet):
@@ -54,27 +35,36 @@ def test_tools_list_is_complete_compact_and_precise(make_fleet):
     tools = {t.name: t for t in listed.tools}
     assert set(tools) == TOOLS
     size = len(json.dumps(listed.model_dump(by_alias=True, mode="json", exclude_none=True)))
-    assert size < 10_000, size
+    assert size < 10_000, size  # a model pays for the whole list at every start
     for tool in tools.values():
         assert tool.description and tool.input_schema["type"] == "object"
-        assert tool.input_schema["additionalProperties"] is False
+        hints = tool.annotations
+        # Read-only tools say so; every other one says whether it destroys (the default assumes it does).
+        assert bool(hints.read_only_hint) == (tool.name in READ_ONLY), tool.name
+        assert tool.name in READ_ONLY or hints.destructive_hint is not None, tool.name
+    assert tools["fleet_task_action"].annotations.destructive_hint is True
+    assert tools["fleet_publish_knowledge"].annotations.destructive_hint is False
     knowledge = tools["fleet_publish_knowledge"].input_schema
     assert knowledge["properties"]["kind"]["enum"] == ["tip", "gotcha", "breaking", "fix"]
     assert set(knowledge["required"]) == {"kind", "title"}
     action = tools["fleet_task_action"].input_schema
     assert "request-changes" in action["properties"]["action"]["enum"]
     assert set(action["required"]) == {"id", "action"}
-    assert "in_review" in tools["fleet_list_tasks"].input_schema["properties"]["state"]["enum"]
+    assert "in_review" in tools["fleet_list_tasks"].input_schema["properties"]["state"]["items"]["enum"]
     assert tools["fleet_send_message"].input_schema["required"] == ["to", "subject"]
     # The enums are the server's own, so a model never picks a value the server refuses.
     from fleetctl.models.knowledge import KINDS
+    from fleetctl.models.research import STATES as RESEARCH_STATES
+    from fleetctl.models.research import VERDICTS
     from fleetctl.models.tasks import PRIORITIES, STATES
     from fleetctl.services.task_actions import ACTIONS
 
     assert knowledge["properties"]["kind"]["enum"] == list(KINDS)
     assert action["properties"]["action"]["enum"] == list(ACTIONS)
-    assert tools["fleet_list_tasks"].input_schema["properties"]["state"]["enum"] == list(STATES)
+    assert tools["fleet_list_tasks"].input_schema["properties"]["state"]["items"]["enum"] == list(STATES)
     assert tools["fleet_create_task"].input_schema["properties"]["priority"]["enum"] == list(PRIORITIES)
+    assert tools["fleet_list_research"].input_schema["properties"]["state"]["items"]["enum"] == list(RESEARCH_STATES)
+    assert tools["fleet_review_research"].input_schema["properties"]["verdict"]["enum"] == list(VERDICTS)
 
 
 def test_message_sent_by_mcp_is_read_with_the_cli(make_fleet):
@@ -100,7 +90,7 @@ def test_inbox_lists_and_reads(make_fleet):
 
     async def steps(session):
         listed = ok(await session.call_tool("fleet_inbox", {"unread": True}))
-        read = ok(await session.call_tool("fleet_inbox", {"id": sent["id"]}))
+        read = ok(await session.call_tool("fleet_read", {"type": "message", "id": sent["id"]}))
         after = ok(await session.call_tool("fleet_inbox", {"unread": True}))
         return listed, read, after
 
@@ -157,20 +147,56 @@ def test_unreachable_server_is_a_tool_error():
     assert result.is_error and "cannot reach fleet server at http://127.0.0.1:9" in text(result)
 
 
-def test_print_config_names_url_and_profile_never_the_token(server, make_fleet):
+def test_print_config_with_env_credentials_refers_to_them(server, make_fleet):
     owner = make_fleet("mcp").owner
     plain = owner.cli("mcp", "--print-config")
-    assert plain.exit_code == 0
-    assert json.loads(plain.stdout) == {"mcpServers": {"fleet": {
-        "command": "fleetctl", "args": ["mcp"], "env": {"FLEET_URL": server.url}}}}
+    assert plain.exit_code == 0, plain.stderr
+    assert json.loads(plain.stdout) == {"mcpServers": {"fleet": {"command": "fleetctl", "args": ["mcp"], "env": {
+        "FLEET_URL": "${FLEET_URL}", "FLEET_TOKEN": "${FLEET_TOKEN}"}}}}
+    assert f"(now: {owner.address})" in plain.stderr
     assert owner.token not in plain.stdout + plain.stderr
-    config.save_profile("work", server.url, owner.token)
-    profiled = run_cli(["--profile", "work", "mcp", "--print-config"])
-    assert profiled.exit_code == 0, profiled.stderr
-    assert json.loads(profiled.stdout)["mcpServers"]["fleet"]["env"] == {"FLEET_URL": server.url,
-                                                                         "FLEET_PROFILE": "work"}
-    assert owner.token not in profiled.stdout + profiled.stderr
+    http = owner.cli("mcp", "--print-config", "--http")
+    assert json.loads(http.stdout) == {"mcpServers": {"fleet": {
+        "type": "http", "url": f"{server.url}/mcp", "headers": {"Authorization": "Bearer ${FLEET_TOKEN}"}}}}
+    assert owner.token not in http.stdout + http.stderr
 
+
+def test_print_config_with_a_profile_pins_it_and_it_wins_over_an_inherited_token(server, make_fleet, tmp_path):
+    fleet = make_fleet("mcp")
+    builder = fleet.member("builder")
+    config.save_profile("work", server.url, builder.token)
+    # FLEET_TOKEN of someone else is inherited from the shell: the chosen profile still decides who acts.
+    for args, env in ((["--profile", "work"], {}), ([], {"FLEET_PROFILE": "work"})):
+        printed = run_cli([*args, "mcp", "--print-config"], {"FLEET_TOKEN": fleet.owner.token, **env})
+        assert printed.exit_code == 0, printed.stderr
+        assert json.loads(printed.stdout) == {"mcpServers": {"fleet": {
+            "command": "fleetctl", "args": ["--profile", "work", "mcp"]}}}
+        assert f"profile 'work' (now: {builder.address})" in printed.stderr
+        assert builder.token not in printed.stdout + printed.stderr
+    http = run_cli(["--profile", "work", "mcp", "--print-config", "--http"], {"FLEET_TOKEN": fleet.owner.token})
+    assert json.loads(http.stdout)["mcpServers"]["fleet"]["url"] == f"{server.url}/mcp"
+    assert f"set FLEET_TOKEN to the token of {builder.address}" in http.stderr
+    assert builder.token not in http.stdout + http.stderr
+
+    async def steps(session):
+        return ok(await session.call_tool("fleet_whoami", {}))
+
+    me = over_stdio(server.url, fleet.owner.token, steps, env={"FLEET_CONFIG_DIR": str(tmp_path / "config")},
+                    options=("--profile", "work"))
+    assert me["member"]["address"] == builder.address
+
+
+def test_print_config_refuses_what_it_cannot_pin(server, make_fleet):
+    owner = make_fleet("mcp").owner
+    nothing = run_cli(["mcp", "--print-config"])
+    assert nothing.exit_code == 3 and "no credentials to pin" in nothing.stderr
+    flag = run_cli(["--token", owner.token, "--url", server.url, "mcp", "--print-config"])
+    assert flag.exit_code == 1 and "--token flag cannot be referred to" in flag.stderr
+    assert owner.token not in flag.stdout + flag.stderr
+    config.save_profile("default", server.url, owner.token)
+    empty = run_cli(["mcp"], {"FLEET_TOKEN": ""})  # "${FLEET_TOKEN}" of an unset variable: no fallback
+    assert empty.exit_code == 3 and "FLEET_TOKEN is set but empty" in empty.stderr
+    assert run_cli(["mcp", "--http"]).exit_code == 2
 
 
 def test_documents_put_get_and_lost_update_refused(make_fleet):
@@ -214,7 +240,7 @@ def test_task_create_and_actions_through_review(make_fleet):
         submitted = ok(await session.call_tool("fleet_task_action", {
             "id": task["id"], "action": "submit", "note": "done, see runbook"}))
         approve = await session.call_tool("fleet_task_action", {"id": task["id"], "action": "approve"})
-        shown = ok(await session.call_tool("fleet_list_tasks", {"id": task["id"]}))
+        shown = ok(await session.call_tool("fleet_read", {"type": "task", "id": task["id"]}))
         mine = ok(await session.call_tool("fleet_list_tasks", {"mine": True, "state": "in_review"}))
         return ready, accepted, wrong, submitted, approve, shown, mine
 
@@ -286,3 +312,15 @@ def test_wake_hands_the_news_over_once(make_fleet):
     assert "wake up, prod is down" in peek1 and "wake up, prod is down" in peek2
     assert "wake up, prod is down" in first
     assert "wake up, prod is down" not in second
+
+
+def test_stdio_server_loads_neither_the_sdk_nor_the_server_stack():
+    """`fleetctl mcp` starts fast: no MCP SDK (1 s of imports), no anyio, no Flask or database driver."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from fleetctl.cli.main import app; from fleetctl.mcp import stdio; "
+            "heavy = [m for m in ('mcp', 'mcp_types', 'anyio', 'starlette', 'httpx2', 'flask', 'werkzeug', "
+            "'peewee', 'bcrypt') if m in sys.modules]; print(','.join(heavy))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""

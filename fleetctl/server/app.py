@@ -12,7 +12,8 @@ from fleetctl.services.ratelimit import SlidingWindow
 from fleetctl.services.ratelimit_shared import SharedWindow
 
 MAX_BODY = 1024 * 1024
-BLUEPRINTS = ("system", "agents", "audit", "knowledge", "tasks", "messages", "research", "documents", "wake")
+BLUEPRINTS = ("system", "agents", "audit", "knowledge", "tasks", "messages", "research", "documents", "wake",
+              "mcp_http")
 
 
 def make_limiter() -> SlidingWindow:

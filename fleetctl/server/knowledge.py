@@ -25,13 +25,16 @@ PUBLISH = {
 }
 FEED = {
     "domain": F("array", max_items=32, description="list these domains in place of your own"),
-    "kind": F("string", enum=KINDS),
+    "kind": F("array", max_items=4, extra={"items": {"type": "string", "enum": list(KINDS)}},
+              description="only these kinds (repeat the parameter for several)"),
     "all": F("boolean", description="include superseded, expired and retired entries"),
     "limit": PAGE["limit"],
     "after": F("integer", minimum=0, maximum=2**62, description="the `next` value of the previous page"),
 }
 SEARCH = {
     "q": F("string", required=True, max_length=500, description="words to find in titles and bodies"),
+    "kind": FEED["kind"],
+    "domain": F("array", max_items=32, description="only entries tagged with one of these domains"),
     "all": FEED["all"],
     "limit": PAGE["limit"],
     "after": F("integer", minimum=0, maximum=100_000, description="the `next` value of the previous page"),

@@ -18,7 +18,7 @@ from fleetctl import db
 from fleetctl.errors import Invalid
 from fleetctl.models.base import utcnow
 from fleetctl.models.core import ItemDomain, Member
-from fleetctl.models.knowledge import STATES, Knowledge, KnowledgeText
+from fleetctl.models.knowledge import KINDS, STATES, Knowledge, KnowledgeText
 from fleetctl.services import paging, validate
 from fleetctl.services.knowledge import KIND, select, to_dict
 from fleetctl.services.visibility import tagged_exists
@@ -32,11 +32,16 @@ def tagged_with(domains: list[str]):
     return tagged_exists(Knowledge, KIND, domains)
 
 
-def _filters(kind: str | None, pinned: bool, now, state: str | None) -> list:
-    """Conditions a leg adds: pinned, kind, one state (None: any) and, given `now`, not expired by then."""
+def kinds(kind: str | list[str] | None) -> list[str]:
+    """The kinds a filter names (one or several), each checked; empty for no filter."""
+    return [validate.choice(k, KINDS, "kind") for k in ([kind] if isinstance(kind, str) else kind or [])]
+
+
+def _filters(kind: list[str], pinned: bool, now, state: str | None) -> list:
+    """Conditions a leg adds: pinned, kinds, one state (None: any) and, given `now`, not expired by then."""
     conds = [Knowledge.pinned == pinned]
     if kind:
-        conds.append(Knowledge.kind == kind)
+        conds.append(Knowledge.kind.in_(kind))
     if state:
         conds.append(Knowledge.state == state)
     if now is not None:
@@ -92,10 +97,11 @@ def _unpinned_legs(caller: Member, override: list[str] | None, states: tuple[str
     return ids
 
 
-def feed(caller: Member, domain: list[str] | None = None, kind: str | None = None, all: bool = False,
+def feed(caller: Member, domain: list[str] | None = None, kind: str | list[str] | None = None, all: bool = False,
          limit: int | None = None, after: int | None = None) -> dict:
     """The entries the caller should read: visible, in its domains (or `domain`), current unless `all`."""
     want = paging.clamp_limit(limit) + 1
+    kind = kinds(kind)
     override = validate.domains(domain) or None
     states = STATES if all else ("current",)
     now = None if all else utcnow()
@@ -113,7 +119,7 @@ def feed(caller: Member, domain: list[str] | None = None, kind: str | None = Non
 
 def pinned(caller: Member, limit: int = paging.MAX_LIMIT) -> list[dict]:
     """The current pinned entries the caller sees (its domains apply), newest first: for the wake prompt."""
-    ids = _pinned_legs(caller, None, _filters(None, True, utcnow(), "current"), None, limit)
+    ids = _pinned_legs(caller, None, _filters([], True, utcnow(), "current"), None, limit)
     return _page(sorted(ids, reverse=True), limit)["items"]
 
 
@@ -151,8 +157,10 @@ def _match(query, text: str):
             .order_by(KnowledgeText.rank, Knowledge.id.desc()))
 
 
-def search(caller: Member, q: str, all: bool = False, limit: int | None = None, after: int | None = None) -> dict:
-    """Entries whose title or body match `q`, best first; `after` is the offset `next` gave."""
+def search(caller: Member, q: str, all: bool = False, limit: int | None = None, after: int | None = None,
+           kind: str | list[str] | None = None, domain: list[str] | None = None) -> dict:
+    """Entries whose title or body match `q` (of `kind`, tagged with one of `domain`), best first;
+    `after` is the offset `next` gave. Filters apply before paging."""
     text = validate.text(q, "query", max_len=MAX_QUERY)
     if not any(ch.isalnum() for ch in text):
         raise Invalid("query must contain a word to search for")
@@ -161,6 +169,10 @@ def search(caller: Member, q: str, all: bool = False, limit: int | None = None, 
     query = _match(select(listed=True).where(visible(caller), Knowledge.state.in_(states)), text)
     if not all:
         query = query.where(Knowledge.expires_at.is_null() | (Knowledge.expires_at > utcnow()))
+    if kind:
+        query = query.where(Knowledge.kind.in_(kinds(kind)))
+    if domain:
+        query = query.where(tagged_with(validate.domains(domain)))
     offset = after or 0
     rows = list(query.offset(offset).limit(limit + 1))
     more = len(rows) > limit
