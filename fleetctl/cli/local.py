@@ -19,12 +19,28 @@ fleet_app = FleetTyper(help="Create fleets (local: runs against the database, no
 db_app = FleetTyper(help="Database maintenance (local): upgrade, backup, info.")
 
 
-def _open(db: str | None, migrate: bool = True, must_exist: bool = False) -> str:
+def database_url(db: str | None) -> str:
+    """The database `serve` and every local command use: --db, else FLEET_DB, else the default file; a
+    SQLite path is made absolute so the same file is named the same way from any directory."""
     from fleetctl import config
+
+    url = db or config.default_db()
+    return url if "://" in url else os.path.abspath(os.path.expanduser(url))
+
+
+def shown(url: str) -> str:
+    """A database URL fit to print (a PostgreSQL password left out)."""
+    if "://" not in url or "@" not in url:
+        return url
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest.rpartition('@')[2]}"
+
+
+def _open(db: str | None, migrate: bool = True, must_exist: bool = False) -> str:
     from fleetctl import db as database
     from fleetctl.errors import NotFound
 
-    url = db or config.default_db()
+    url = database_url(db)
     if must_exist and "://" not in url and not os.path.exists(url):
         raise NotFound(f"no database at {url} (fleetctl db upgrade or fleetctl serve creates one)")
     database.open_database(url, migrate_now=migrate)
@@ -47,13 +63,12 @@ def serve(
 
     import waitress
 
-    from fleetctl import config
     from fleetctl.server.app import MAX_BODY, create_app
     from fleetctl.services import audit
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-    url = db or config.default_db()
+    url = database_url(db)
     app = create_app(url)
     # waitress would otherwise spool bodies of up to 1 GB to disk before the app can refuse them; the
     # margin lets the app answer the usual > 1 MiB body with its own problem+json 413.
@@ -72,18 +87,22 @@ def serve(
         raise SystemExit(0)
 
     signal.signal(signal.SIGTERM, stop)
-    shown = url if "://" not in url else url.split("@")[-1]
-    print(f"fleetctl serving on http://{host}:{server.effective_port} (db: {shown}, pid {os.getpid()})",
+    print(f"fleetctl serving on http://{host}:{server.effective_port} (db: {shown(url)}, pid {os.getpid()})",
           flush=True)
+    interrupted = False
     try:
         server.run()
-    except (KeyboardInterrupt, SystemExit):
+    except KeyboardInterrupt:  # Ctrl-C: a clean stop, then exit 130 like every command
+        interrupted = True
+    except SystemExit:
         pass
     finally:
         server.close()
         audit.writer.stop()
         getattr(app.config["LIMITER"], "stop", lambda: None)()
         print("fleetctl server stopped", flush=True)
+    if interrupted:
+        raise typer.Exit(130)
 
 
 @fleet_app.command("create")
@@ -98,14 +117,17 @@ def fleet_create(
     """Create a fleet and its first owner; prints the owner token once."""
     from fleetctl.services import members
 
-    _open(db)
+    url = _open(db)
     fleet, member, token = members.create_fleet(name, rate_limit, owner)
-    data = {"token": token, "fleet": members.fleet_to_dict(fleet), "member": members.to_dict(member)}
+    data = {"token": token, "fleet": members.fleet_to_dict(fleet), "member": members.to_dict(member),
+            "db": shown(url)}
 
     def human(_):
-        print(f"Created fleet {fleet.name} (id {fleet.id}) with owner {member.address}.")
+        print(f"Created fleet {fleet.name} (id {fleet.id}) with owner {member.address} in database {shown(url)}.")
         output.secret_notice(token, member.address)
-        print(f"Next: fleetctl login --url http://127.0.0.1:8700 --profile {fleet.name}   (paste the token when asked)")
+        print(f"Next: fleetctl login --url URL --profile {fleet.name}   (paste the token when asked)")
+        print(f"  URL is the address `fleetctl serve` printed for this database (serve --db {shown(url)}); "
+              "a server on another database will not know this token.")
 
     output.emit(ctx, data, human)
 
@@ -142,7 +164,7 @@ def db_info(ctx: typer.Context, db: DbOpt = None) -> None:
 
     url = _open(db, migrate=False, must_exist=True)
     versions = database.applied_versions()
-    data = {"url": url if "://" not in url else url.split("@")[-1], "engine": database.engine(),
+    data = {"url": shown(url), "engine": database.engine(),
             "schema_version": max(versions, default=0),
             "pending": [n for v, n, _ in __import__("fleetctl.migrations").migrations.MIGRATIONS
                         if v not in versions]}

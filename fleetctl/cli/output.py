@@ -24,6 +24,7 @@ STATE_STYLES = {
     "urgent": "bold red", "high": "red", "normal": "", "low": "dim",
 }
 FLEX_COLUMNS = ("TITLE", "SUBJECT", "MESSAGE", "NOTE", "RESOURCE")
+IDENTITY_COLUMNS = ("ID", "STATE", "NAME", "NEW")  # never cut: they say which row is which
 STYLED = ("STATE", "KIND", "PRIORITY", "FROM", "TO")  # columns coloured by STATE_STYLES unless told otherwise
 
 Column = tuple[str, str | Callable[[dict], Any]]
@@ -171,15 +172,16 @@ def table(rows: Sequence[dict], columns: Sequence[Column], title: str | None = N
               collapse_padding=True)
     cells = [[_cell(row, k) for _, k in columns] for row in rows]
     headers = [h for h, _ in columns]
-    # One column wraps when the terminal is narrow (the title, else the widest); the others keep their width.
+    # Every row stays one line: long cells are cut with an ellipsis when the terminal is narrow. The identity
+    # columns keep their whole width; the title (else the widest column) keeps at least 20 characters.
     flex = next((h for h in FLEX_COLUMNS if h in headers), None) or \
         max(headers, key=lambda h: max(len(c[headers.index(h)]) for c in cells))
     for n, header in enumerate(headers):
         numeric = all(c[n].replace(".", "", 1).isdigit() for c in cells if c[n] not in ("", "-"))
-        widest = max(len(c[n]) for c in cells)
-        t.add_column(header, justify="right" if numeric else "left", no_wrap=header != flex,
-                     overflow="fold" if header == flex else "ellipsis",
-                     min_width=min(widest, 20) if header == flex else None)
+        widest = max(len(header), *(len(c[n]) for c in cells))
+        keep = widest if header in IDENTITY_COLUMNS else min(widest, 20) if header == flex else None
+        t.add_column(header, justify="right" if numeric else "left", no_wrap=True, overflow="ellipsis",
+                     min_width=keep)
     for row in cells:
         t.add_row(*[styled(text) if header in styled_columns else
                     f"[red]{text}[/]" if header == "STATUS" and text[:1] in ("4", "5") else escape(text)

@@ -25,7 +25,7 @@ PUBLISH = {
 }
 FEED = {
     "domain": F("array", max_items=32, description="list these domains in place of your own"),
-    "kind": F("string", enum=KINDS),
+    "kind": F("array", enum=KINDS, max_items=len(KINDS), description="only these kinds (repeatable)"),
     "all": F("boolean", description="include superseded, expired and retired entries"),
     "limit": PAGE["limit"],
     "after": F("integer", minimum=0, maximum=2**62, description="the `next` value of the previous page"),

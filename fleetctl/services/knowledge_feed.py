@@ -18,7 +18,7 @@ from fleetctl import db
 from fleetctl.errors import Invalid
 from fleetctl.models.base import utcnow
 from fleetctl.models.core import ItemDomain, Member
-from fleetctl.models.knowledge import STATES, Knowledge, KnowledgeText
+from fleetctl.models.knowledge import KINDS, STATES, Knowledge, KnowledgeText
 from fleetctl.services import paging, validate
 from fleetctl.services.knowledge import KIND, select, to_dict
 from fleetctl.services.visibility import tagged_exists
@@ -32,11 +32,12 @@ def tagged_with(domains: list[str]):
     return tagged_exists(Knowledge, KIND, domains)
 
 
-def _filters(kind: str | None, pinned: bool, now, state: str | None) -> list:
-    """Conditions a leg adds: pinned, kind, one state (None: any) and, given `now`, not expired by then."""
+def _filters(kinds: list[str], pinned: bool, now, state: str | None) -> list:
+    """Conditions a leg adds: pinned, one of `kinds` (none: any), one state (None: any) and, given `now`,
+    not expired by then."""
     conds = [Knowledge.pinned == pinned]
-    if kind:
-        conds.append(Knowledge.kind == kind)
+    if kinds:
+        conds.append(Knowledge.kind.in_(kinds))
     if state:
         conds.append(Knowledge.state == state)
     if now is not None:
@@ -92,9 +93,11 @@ def _unpinned_legs(caller: Member, override: list[str] | None, states: tuple[str
     return ids
 
 
-def feed(caller: Member, domain: list[str] | None = None, kind: str | None = None, all: bool = False,
+def feed(caller: Member, domain: list[str] | None = None, kind: str | list[str] | None = None, all: bool = False,
          limit: int | None = None, after: int | None = None) -> dict:
-    """The entries the caller should read: visible, in its domains (or `domain`), current unless `all`."""
+    """The entries the caller should read: visible, in its domains (or `domain`), of any of `kind`,
+    current unless `all`."""
+    kind = validate.choices(kind, KINDS, "kind")
     want = paging.clamp_limit(limit) + 1
     override = validate.domains(domain) or None
     states = STATES if all else ("current",)
@@ -113,7 +116,7 @@ def feed(caller: Member, domain: list[str] | None = None, kind: str | None = Non
 
 def pinned(caller: Member, limit: int = paging.MAX_LIMIT) -> list[dict]:
     """The current pinned entries the caller sees (its domains apply), newest first: for the wake prompt."""
-    ids = _pinned_legs(caller, None, _filters(None, True, utcnow(), "current"), None, limit)
+    ids = _pinned_legs(caller, None, _filters([], True, utcnow(), "current"), None, limit)
     return _page(sorted(ids, reverse=True), limit)["items"]
 
 
