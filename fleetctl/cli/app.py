@@ -89,7 +89,7 @@ class FleetCommand(PlainHelp, TyperCommand):
     """A command (plain metavars, help reflowed to the terminal)."""
 
 
-def pipe_closed() -> None:
+def pipe_closed(*_: Any) -> None:
     """The reader of stdout went away (`| head`): stop quietly with exit 0, and keep Python's final flush
     of stdout from complaining."""
     try:
@@ -98,6 +98,14 @@ def pipe_closed() -> None:
     except (OSError, ValueError):  # stdout is not a file descriptor (in-process tests)
         pass
     raise typer.Exit(0)
+
+
+def quiet_rich_pipes() -> None:
+    """Rich handles a closed pipe itself, with exit 1: make it end like every other write (exit 0).
+    Called where Rich is first used (tables, help), so a plain command never imports it."""
+    from rich.console import Console
+
+    Console.on_broken_pipe = pipe_closed
 
 
 def unreachable_hint(err: Unreachable) -> str:

@@ -83,7 +83,8 @@ def manpage() -> str:
     root = typer.main.get_command(app)
     out = [f'.TH FLEETCTL 1 "" "fleetctl {__version__}" "User Commands"', ".SH NAME",
            "fleetctl \\- a coordination hub for fleets of AI agents", ".SH SYNOPSIS",
-           ".B fleetctl", "[\\-\\-url URL] [\\-\\-token TOKEN] [\\-\\-profile P] [\\-\\-timeout S] [\\-\\-json] COMMAND ...",
+           ".B fleetctl",
+           "[\\-\\-url URL] [\\-\\-token TOKEN] [\\-\\-profile P] [\\-\\-timeout S] [\\-\\-json] COMMAND ...",
            ".SH DESCRIPTION", _roff(HELP.split("Exit codes:")[0]), ".SH GLOBAL OPTIONS",
            *_options(root), ".SH COMMANDS"]
     for path, cmd in _walk(root, []):

@@ -97,6 +97,14 @@ class PlainHelp:
         for param in self.params:
             plain(param)
 
+    def format_help(self, ctx: _click.Context, formatter: _click.HelpFormatter) -> None:
+        from fleetctl.cli.app import quiet_rich_pipes
+
+        quiet_rich_pipes()
+        for param in self.params:  # Typer adds the completion options after __init__
+            plain(param)
+        super().format_help(ctx, formatter)
+
     def get_help_option(self, ctx: _click.Context) -> _click.Option | None:
         option = super().get_help_option(ctx)
         return plain(option) if option is not None else None

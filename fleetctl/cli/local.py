@@ -86,22 +86,26 @@ def serve(
     def stop(_signum, _frame):
         raise SystemExit(0)
 
+    interrupted = []
+
+    def interrupt(_signum, _frame):  # waitress swallows the KeyboardInterrupt: remember it for the exit code
+        interrupted.append(True)
+        raise KeyboardInterrupt
+
     signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, interrupt)
     print(f"fleetctl serving on http://{host}:{server.effective_port} (db: {shown(url)}, pid {os.getpid()})",
           flush=True)
-    interrupted = False
     try:
         server.run()
-    except KeyboardInterrupt:  # Ctrl-C: a clean stop, then exit 130 like every command
-        interrupted = True
-    except SystemExit:
+    except (KeyboardInterrupt, SystemExit):
         pass
     finally:
         server.close()
         audit.writer.stop()
         getattr(app.config["LIMITER"], "stop", lambda: None)()
         print("fleetctl server stopped", flush=True)
-    if interrupted:
+    if interrupted:  # Ctrl-C: a clean stop, then exit 130 like every command
         raise typer.Exit(130)
 
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import importlib
 import os
+import sys
 from typing import Annotated
 
 import typer
 
 from fleetctl import __version__
 from fleetctl.cli.app import FleetGroup, FleetTyper, State
+from fleetctl.errors import ExitCode
 
 HELP = """fleetctl: a coordination hub for fleets of AI agents.
 
@@ -83,4 +85,5 @@ def main() -> None:
     try:
         app(prog_name="fleetctl")
     except KeyboardInterrupt:  # before or after a command ran (its own Ctrl-C is handled inside)
-        raise SystemExit(130) from None
+        print("fleetctl: error: interrupted", file=sys.stderr)
+        raise SystemExit(ExitCode.INTERRUPTED) from None
