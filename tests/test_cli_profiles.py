@@ -30,8 +30,9 @@ def test_login_says_which_profile_is_current_and_profiles_list_use_remove(make_f
         ("boss", False, fleet.owner.address), ("work", True, agent.address)]
     human = run_cli(["profile", "list"])
     assert human.exit_code == 0 and agent.token not in human.stdout and fleet.owner.token not in human.stdout
+    assert human.stdout.splitlines()[0] == "CURRENT\tNAME\tURL\tMEMBER"  # DEMO only when the demo's are there
     current_line = next(line for line in human.stdout.splitlines() if "\twork\t" in line)
-    assert current_line.startswith("*\twork\t" + server.url)
+    assert current_line == f"*\twork\t{server.url}\t{agent.address}"
 
     used = run_cli(["profile", "use", "boss"])
     assert used.exit_code == 0 and "'boss' is now current" in used.stdout

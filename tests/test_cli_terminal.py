@@ -182,11 +182,11 @@ def test_help_uses_the_width_and_panels(crew):
     code, out = in_pty(["--help"], env_of(dev), columns=140)
     assert code == 0
     assert max(len(line) for line in out.splitlines()) > 100  # not wrapped at 80
-    for panel in ("Primitives", "Agents", "Admin", "Server"):
-        assert f"─ {panel} ─" in out, panel
-    primitives = out[out.index("─ Primitives ─"):out.index("─ Admin ─") if out.index("─ Admin ─") >
-                     out.index("─ Primitives ─") else None]
-    assert "knowledge" in primitives and "serve " not in primitives
+    at = [out.index(f"─ {panel} ─") for panel in ("Primitives", "Agents", "Admin", "Server")]
+    assert at == sorted(at), at  # the primitives first, the server last
+    primitives, server = out[at[0]:at[1]], out[at[3]:]
+    assert all(f" {c} " in primitives for c in ("knowledge", "task", "msg", "research", "doc"))
+    assert " serve " in server and " serve " not in primitives
     code, narrow = in_pty(["task", "create", "--help"], env_of(dev), columns=60)
     assert max(len(line) for line in narrow.splitlines()) <= 60
 

@@ -18,6 +18,7 @@ from typer.core import TyperCommand, TyperGroup
 from fleetctl.cli.helptext import PlainHelp, bad_value
 from fleetctl.errors import ExitCode, FleetError, Unreachable
 
+PANEL_ORDER = ("Primitives", "Agents", "Admin", "Server")  # the panels of `fleetctl --help`, in order
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print exactly one JSON document on stdout.")]
 
 
@@ -79,6 +80,14 @@ class FleetGroup(PlainHelp, TyperGroup):
                 fail(f"an argument is not valid UTF-8 text: {exc.object!r}", ExitCode.USAGE, ctx)
             fail(f"unexpected {type(exc).__name__}: {exc} (rerun with --debug for a traceback)",
                  ExitCode.ERROR, ctx)
+
+
+    def list_commands(self, ctx: _click.Context) -> list[str]:
+        """Commands in the order of their help panels (Primitives first), registration order within one."""
+        names = super().list_commands(ctx)
+        rank = {panel: n for n, panel in enumerate(PANEL_ORDER)}
+        return sorted(names, key=lambda name: rank.get(getattr(self.commands[name], "rich_help_panel", None),
+                                                       len(PANEL_ORDER)))
 
 
 class FleetSubGroup(PlainHelp, TyperGroup):

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from fleetctl import __version__
-from fleetctl.cli.app import FleetGroup, FleetTyper, State
+from fleetctl.cli.app import PANEL_ORDER, FleetGroup, FleetTyper, State
 from fleetctl.errors import ExitCode
 
 HELP = """fleetctl: a coordination hub for fleets of AI agents.
@@ -75,6 +75,7 @@ def root(
 
 for _name in MODULES:
     importlib.import_module(f"fleetctl.cli.{_name}").register(app)
+assert tuple(PANELS) == PANEL_ORDER
 _PANEL_OF = {command: panel for panel, commands in PANELS.items() for command in commands}
 for _info in [*app.registered_commands, *app.registered_groups]:
     _info.rich_help_panel = _PANEL_OF[_info.name]

@@ -179,7 +179,8 @@ def table(rows: Sequence[dict], columns: Sequence[Column], title: str | None = N
     out = console()
     widths = fit_widths(headers, cells, out.width)
     for n, header in enumerate(headers):
-        numeric = all(c[n].replace(".", "", 1).isdigit() for c in cells if c[n] not in ("", "-"))
+        values = [c[n] for c in cells if c[n] not in ("", "-")]
+        numeric = bool(values) and all(v.replace(".", "", 1).isdigit() for v in values)
         t.add_column(header, justify="right" if numeric else "left", no_wrap=True, overflow="ellipsis",
                      width=widths[n])
     for row in cells:

@@ -26,7 +26,8 @@ def list_profiles(ctx: typer.Context) -> None:
               "current": name == data["current"]} for name, p in sorted(data["profiles"].items())]
 
     def human(d: dict) -> None:
-        output.table(d["items"], COLUMNS, empty="No profiles: `fleetctl login` saves one.")
+        columns = COLUMNS if any(p["demo"] for p in d["items"]) else COLUMNS[:-1]
+        output.table(d["items"], columns, empty="No profiles: `fleetctl login` saves one.")
         if d["items"] and d["current"] is None:
             print("No current profile: `fleetctl profile use NAME` picks one.")
 
