@@ -94,9 +94,9 @@ def serve(
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, interrupt)
-    print(f"fleetctl serving on http://{host}:{server.effective_port} (db: {shown(url)}, pid {os.getpid()})",
-          flush=True)
-    try:
+    try:  # a Ctrl-C right after the first line still stops cleanly
+        print(f"fleetctl serving on http://{host}:{server.effective_port} (db: {shown(url)}, pid {os.getpid()})",
+              flush=True)
         server.run()
     except (KeyboardInterrupt, SystemExit):
         pass
