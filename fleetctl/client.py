@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import socket
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -33,10 +34,22 @@ def _encodes(params: dict) -> bool:
     return True
 
 
+def default_timeout() -> float:
+    """Seconds to wait for an answer: env FLEET_TIMEOUT (set by `--timeout` too), else 30."""
+    raw = os.environ.get("FLEET_TIMEOUT") or "30"
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if not 0 < value <= 86400:
+        raise Invalid(f"FLEET_TIMEOUT must be a number of seconds from 0.1 to 86400, not {raw!r}")
+    return value
+
+
 class Client:
     """Talks JSON to a fleetctl server; raises the FleetError the server answered with."""
 
-    def __init__(self, url: str, token: str | None = None, timeout: float = 30.0) -> None:
+    def __init__(self, url: str, token: str | None = None, timeout: float | None = None) -> None:
         try:
             parts = urlsplit(url if "://" in url else f"http://{url}")
             port = parts.port
@@ -46,7 +59,7 @@ class Client:
             raise FleetError(f"invalid server URL {url!r}; expected http://host:port")
         self.url = url.rstrip("/")
         self.token = token
-        self.timeout = timeout
+        self.timeout = timeout if timeout is not None else default_timeout()
         self._scheme = parts.scheme
         self._host = parts.hostname
         self._port = port or (443 if parts.scheme == "https" else 80)

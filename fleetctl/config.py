@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from fleetctl.errors import FleetError
+from fleetctl.errors import FleetError, NotFound
 
 DEFAULT_URL = "http://127.0.0.1:8700"
 DEFAULT_PROFILE = "default"
@@ -56,12 +56,8 @@ def load_profiles() -> dict:
     return data
 
 
-def save_profile(name: str, url: str, token: str, make_current: bool = True) -> Path:
-    """Write (or replace) one profile; the file is created with mode 0600."""
-    data = load_profiles()
-    data["profiles"][name] = {"url": url, "token": token}
-    if make_current or not data.get("current"):
-        data["current"] = name
+def _write_profiles(data: dict) -> Path:
+    """Replace the profile file atomically; it is created with mode 0600."""
     path = profiles_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
@@ -73,6 +69,51 @@ def save_profile(name: str, url: str, token: str, make_current: bool = True) -> 
     return path
 
 
+def save_profile(name: str, url: str, token: str, make_current: bool = True, **extra: str | bool) -> Path:
+    """Write (or replace) one profile; it becomes current only when `make_current` says so. `extra` keeps
+    facts shown by `profile list` (the member's address; `demo` for the quickstart's)."""
+    data = load_profiles()
+    data["profiles"][name] = {"url": url, "token": token, **{k: v for k, v in extra.items() if v is not None}}
+    if make_current:
+        data["current"] = name
+    return _write_profiles(data)
+
+
+def use_profile(name: str | None) -> None:
+    """Make `name` the current profile (None: no current profile)."""
+    data = load_profiles()
+    if name is not None and name not in data["profiles"]:
+        raise NotFound(f"no profile named {name!r}; `fleetctl profile list` shows the saved ones")
+    data["current"] = name
+    _write_profiles(data)
+
+
+def remove_profiles(names: list[str]) -> bool:
+    """Forget these profiles; True when the current one was among them (there is then no current profile)."""
+    data = load_profiles()
+    missing = [n for n in names if n not in data["profiles"]]
+    if missing:
+        raise NotFound(f"no profile named {missing[0]!r}; `fleetctl profile list` shows the saved ones")
+    for name in names:
+        del data["profiles"][name]
+    was_current = data["current"] in names
+    if was_current:
+        data["current"] = None
+    _write_profiles(data)
+    return was_current
+
+
+def replace_token(old: str, new: str) -> list[str]:
+    """Put `new` in every profile that held `old` (a rotated, now dead token); returns their names."""
+    data = load_profiles()
+    names = [n for n, p in data["profiles"].items() if p.get("token") == old]
+    for name in names:
+        data["profiles"][name]["token"] = new
+    if names:
+        _write_profiles(data)
+    return names
+
+
 @dataclass
 class Settings:
     """Resolved connection settings for one CLI invocation."""
@@ -80,6 +121,7 @@ class Settings:
     url: str
     token: str | None
     profile: str | None
+    token_from_profile: bool = False
 
 
 def resolve(url: str | None = None, token: str | None = None, profile: str | None = None) -> Settings:
@@ -95,4 +137,5 @@ def resolve(url: str | None = None, token: str | None = None, profile: str | Non
     if profile and not stored:
         raise FleetError(f"no profile named {profile!r}; run `fleetctl login --profile {profile}`")
     return Settings(url=(url or stored.get("url") or DEFAULT_URL).rstrip("/"),
-                    token=token or stored.get("token"), profile=name if stored else None)
+                    token=token or stored.get("token"), profile=name if stored else None,
+                    token_from_profile=bool(stored) and not token)

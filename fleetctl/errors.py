@@ -17,6 +17,7 @@ class ExitCode(IntEnum):
     CONFLICT = 5
     RATE_LIMITED = 6
     UNREACHABLE = 7
+    INTERRUPTED = 130
 
 
 class FleetError(Exception):

@@ -15,7 +15,7 @@ from typing import Any
 
 from fleetctl import config, demo_server
 from fleetctl.cli import output
-from fleetctl.errors import FleetError
+from fleetctl.errors import ExitCode, FleetError
 
 # (fleet, name, role, domains, cross_fleet): the profile of each is "fleet-name".
 CAST = [
@@ -96,6 +96,8 @@ class Runner:
                 code = app(args=argv, prog_name="fleetctl", standalone_mode=False) or 0
             except _click.exceptions.ClickException as exc:
                 code, err = exc.exit_code, io.StringIO(exc.format_message())
+        if code == ExitCode.INTERRUPTED:
+            raise KeyboardInterrupt
         result = Result(int(code), seen[-1] if seen else None, err.getvalue().strip().removeprefix("fleetctl: error: "))
         if result.code not in ok:
             raise FleetError(f"`{line}` failed (exit {result.code}): {result.error or 'no detail'}")
@@ -110,13 +112,19 @@ def _works(r: Runner, profile: str) -> dict | None:
     return res.data["member"] if res.code == 0 else None
 
 
+def _save(profile: str, url: str, token: str) -> None:
+    """Save a demo profile: marked as the quickstart's, never made current."""
+    fleet, _, name = profile.partition("-")
+    config.save_profile(profile, url, token, make_current=False, member=f"{fleet}/{name}", demo=True)
+
+
 def _point_profiles_at(url: str) -> None:
     """Saved demo profiles follow the demo server to its new port (tokens kept)."""
     stored = config.load_profiles()["profiles"]
     for fleet, name, *_ in CAST:
         entry = stored.get(f"{fleet}-{name}")
         if entry and entry.get("token") and entry.get("url") != url:
-            config.save_profile(f"{fleet}-{name}", url, entry["token"], make_current=False)
+            _save(f"{fleet}-{name}", url, entry["token"])
 
 
 def _remint_owner(db: str, fleet: str) -> str:
@@ -139,14 +147,14 @@ def _setup_fleet(r: Runner, server: demo_server.DemoServer, fleet: str) -> dict[
     owner_profile = f"{fleet}-owner"
     res = r.run("fleet", "create", fleet, "--db", server.db, show=False, ok=(0, 5))
     if res.code == 0:
-        config.save_profile(owner_profile, server.url, res.data["token"], make_current=False)
+        _save(owner_profile, server.url, res.data["token"])
         r.say(f"  created fleet {fleet}; owner token saved as profile {owner_profile}")
         fresh = True
     else:
         fresh = False
         r.say(f"  fleet {fleet} exists already: reusing its profiles")
         if _works(r, owner_profile) is None:
-            config.save_profile(owner_profile, server.url, _remint_owner(server.db, fleet), make_current=False)
+            _save(owner_profile, server.url, _remint_owner(server.db, fleet))
             r.say(f"  minted a new owner token on the database for profile {owner_profile}")
     profiles[owner_profile] = f"{fleet}/owner"
     for f, name, role, domains, cross in CAST:
@@ -164,7 +172,7 @@ def _setup_fleet(r: Runner, server: demo_server.DemoServer, fleet: str) -> dict[
         res = r.run(*args, profile=owner_profile, show=False, ok=(0, 5))
         if res.code == 5:
             res = r.run("token", "rotate", name, profile=owner_profile, show=False)
-        config.save_profile(profile, server.url, res.data["token"], make_current=False)
+        _save(profile, server.url, res.data["token"])
         r.say(f"  {res.data['member']['address']} ({role}; {', '.join(domains) or 'no domains'}"
               f"{'; cross-fleet' if cross else ''}): token saved as profile {profile}")
     return profiles
@@ -205,6 +213,29 @@ def run(human: bool = True) -> dict:
     return summary
 
 
-def stop() -> dict:
-    """Stop the demo server started by an earlier quickstart."""
-    return demo_server.stop()
+def demo_profiles() -> list[str]:
+    """The saved profiles the quickstart wrote."""
+    return [name for name, p in config.load_profiles()["profiles"].items() if p.get("demo")]
+
+
+def stop(clean: bool = False) -> dict:
+    """Stop the demo server started by an earlier quickstart. A current profile of the demo stops being
+    current (it would point at a dead server); `clean` also removes the demo's profiles, database and log."""
+    result = demo_server.stop()
+    profiles = config.load_profiles()
+    current = profiles.get("current")
+    at_demo = current and profiles["profiles"].get(current, {}).get("url") == result.get("url")
+    result["uncurrent"] = current if current in demo_profiles() or at_demo else None
+    if result["uncurrent"]:
+        config.use_profile(None)
+    result["removed_profiles"], result["removed_files"] = [], []
+    if clean:
+        result["removed_profiles"] = demo_profiles()
+        if result["removed_profiles"]:
+            config.remove_profiles(result["removed_profiles"])
+        db, log, _ = demo_server.files()
+        for path in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm"), log):
+            if path.exists():
+                path.unlink()
+                result["removed_files"].append(str(path))
+    return result

@@ -115,4 +115,5 @@ def next_steps(r: Runner, summary: dict, ambient: dict) -> None:
                   "yellow")
     r.say()
     r.say(f"The demo server keeps running at {server['url']} (pid {server['pid']}, log {server['log']}).")
-    r.say("Run `fleetctl quickstart` again to replay the stories; `fleetctl quickstart --stop` stops the server.")
+    r.say("Run `fleetctl quickstart` again to replay the stories; `fleetctl quickstart --stop` stops the server,")
+    r.say("`fleetctl quickstart --stop --clean` also removes the demo profiles (`fleetctl profile list`).")

@@ -107,7 +107,7 @@ def test_usage_errors_are_one_line_with_a_pointer_to_help():
         assert result.stderr.count("\n") == 1 and result.stderr.startswith("fleetctl: error: "), result.stderr
         assert words in result.stderr and "--help')" in result.stderr and "Usage:" not in result.stderr
     group = run_cli(["knowledge"])  # a group without a command still shows its help
-    assert group.exit_code == 2 and "Commands:" in group.stdout + group.stderr
+    assert group.exit_code == 2 and "Commands" in group.stdout + group.stderr
 
 
 

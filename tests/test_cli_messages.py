@@ -109,7 +109,7 @@ def test_bad_input(crew, tmp_path):
         (("msg", "send", "y", "--subject", "s", "--reply-to", "999999999"), 4, "message 999999999 not found"),
         (("msg", "send", "y", "--subject", "s", "--reply-to", "abc"), 2, "reply-to"),
         (("msg", "send", "y", "--subject", "s", "--domain", "Not A Tag"), 2, "invalid domain tag"),
-        (("msg", "read", "0"), 2, "greater than or equal to 1"),
+        (("msg", "read", "0"), 2, "it must be at least 1"),
         (("msg", "inbox", "--limit", "0"), 2, "limit"),
     ]
     for args, code, needle in cases:

@@ -113,7 +113,8 @@ def test_policy_refusal_is_a_tool_error_with_the_server_detail(make_fleet):
 
     refused, again = as_member(a, steps)
     assert refused.is_error
-    assert text(refused) == f"{target.address} does not accept cross-fleet messages (rule: cross_fleet)"
+    assert text(refused) == (f"{a.address} (agent) is not allowed: "  # a refusal names who was refused
+                             f"{target.address} does not accept cross-fleet messages (rule: cross_fleet)")
     assert ok(again)["recipients"] == [a.address]
     assert target.client.get("/v1/messages")["items"] == []
 

@@ -114,11 +114,23 @@ def test_quickstart_plays_the_stories_reruns_and_stops(demo):
     assert json.loads(demo["state"].read_text())["pid"] == server["pid"]
     assert config.load_profiles()["current"] == "mine"
 
+    listed = run_cli(["profile", "list", "--json"]).json()["items"]
+    assert {p["name"] for p in listed if p["demo"]} == set(summary["profiles"])
+    assert [p["name"] for p in listed if not p["demo"]] == ["mine"]
+
+    # The user switches to a demo profile; stopping the demo server must not leave it current (dead port).
+    assert run_cli(["profile", "use", "acme-ops"]).exit_code == 0
     stopped = fleetctl("quickstart", "--stop")
     assert stopped.returncode == 0 and f"pid {server['pid']}" in stopped.stdout
+    assert "'acme-ops' pointed at the demo server and is no longer current" in stopped.stdout
     assert gone(server["pid"]) and not demo["state"].exists()
-    again = fleetctl("quickstart", "--stop", "--json")
-    assert again.returncode == 0 and json.loads(again.stdout)["stopped"] is False
+    assert config.load_profiles()["current"] is None
+    again = fleetctl("quickstart", "--stop", "--clean", "--json")
+    assert again.returncode == 0
+    cleaned = json.loads(again.stdout)
+    assert cleaned["stopped"] is False and set(cleaned["removed_profiles"]) == set(summary["profiles"])
+    assert list(config.load_profiles()["profiles"]) == ["mine"] and not demo["db"].exists()
+    assert str(demo["db"]) in cleaned["removed_files"]
 
 
 def test_a_dead_server_in_the_state_file_is_replaced_and_profiles_follow(demo):
@@ -129,7 +141,7 @@ def test_a_dead_server_in_the_state_file_is_replaced_and_profiles_follow(demo):
         out = fleetctl("fleet", "create", fleet, "--db", str(demo["db"]), "--json")
         assert out.returncode == 0, out.stderr
         made[fleet] = json.loads(out.stdout)["token"]
-    config.save_profile("acme-owner", "http://127.0.0.1:9", made["acme"])
+    config.save_profile("acme-owner", "http://127.0.0.1:9", made["acme"], make_current=False)
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     demo["state"].write_text(json.dumps({"pid": int(dead.stdout), "port": 9, "url": "http://127.0.0.1:9",
                                          "db": str(demo["db"]), "log": str(demo["log"])}))
@@ -139,7 +151,9 @@ def test_a_dead_server_in_the_state_file_is_replaced_and_profiles_follow(demo):
     server = json.loads(out.stdout)["server"]
     assert server["reused"] is False and server["url"] != "http://127.0.0.1:9"
     stored = config.load_profiles()["profiles"]
-    assert stored["acme-owner"] == {"url": server["url"], "token": made["acme"]}  # followed, token kept
+    assert stored["acme-owner"] == {"url": server["url"], "token": made["acme"], "member": "acme/owner",
+                                    "demo": True}  # followed, token kept
+    assert config.load_profiles()["current"] is None  # no demo profile became current on its own
     assert stored["labs-owner"]["token"] != made["labs"]  # a new owner token minted on the database
     assert as_profile("labs-owner", "whoami")["member"]["address"] == "labs/owner"
     assert as_profile("labs-builder", "whoami")["member"]["domains"] == ["payments", "api", "backend"]

@@ -29,10 +29,12 @@ def _path(name: str, suffix: str = "") -> str:
     return item_path("agents", "member", name, suffix)
 
 
-def _show_minted(ctx: typer.Context, data: dict, verb: str) -> None:
+def _show_minted(ctx: typer.Context, data: dict, verb: str, after: str = "") -> None:
     def human(d):
         print(f"{verb} {d['member']['address']} ({d['member']['role']}).")
         output.secret_notice(d["token"], d["member"]["address"])
+        if after:
+            print(after)
 
     output.emit(ctx, data, human)
 
@@ -44,13 +46,31 @@ def register_agent(
     role: RoleOpt = None, domain: DomainsOpt = None,
     cross_fleet: Annotated[bool, typer.Option("--cross-fleet", help="Accept cross-fleet traffic.")] = False,
     allow_fleet: AllowOpt = None, rate_limit: RateOpt = None,
+    save_profile: Annotated[str | None, typer.Option(
+        "--save-profile", help="Also save the new member's token here as profile NAME, with this server's URL "
+                               "(not made current).")] = None,
 ) -> None:
     """Register a member of your fleet; prints its token once (owner only)."""
+    from fleetctl import config
+
     body = {"name": name, "role": role or "agent", "domains": domain or [], "cross_fleet": cross_fleet,
             "allow_fleets": allow_fleet or []}
     if rate_limit is not None:
         body["rate_limit"] = rate_limit
-    _show_minted(ctx, client(ctx).post("/v1/agents", body), "Registered")
+    if save_profile is not None and not save_profile.strip():
+        raise typer.BadParameter("a profile name must not be empty", param_hint="'--save-profile'")
+    api = client(ctx)
+    data = api.post("/v1/agents", body)
+    address = data["member"]["address"]
+    if save_profile:
+        config.save_profile(save_profile, api.url, data["token"], make_current=False, member=address)
+        after = (f"Saved as profile {save_profile!r} (not current): `fleetctl --profile {save_profile} whoami`, "
+                 f"or `fleetctl profile use {save_profile}`.")
+    else:
+        after = (f"Next: give it to the agent as FLEET_URL={api.url} FLEET_TOKEN=<token>, or keep it here with "
+                 f"`fleetctl login --url {api.url} --profile {data['member']['name']}` (or register with "
+                 "--save-profile NAME).")
+    _show_minted(ctx, data, "Registered", after)
 
 
 @agent_app.command("list")
@@ -107,9 +127,25 @@ def rotate(ctx: typer.Context,
            name: Annotated[str | None, typer.Argument(help="Member (owner only); omit for your own.",
                                                       metavar="NAME")] = None
            ) -> None:
-    """Mint a new token (shown once); the old one stops working at once."""
+    """Mint a new token (shown once); the old one stops working at once.
+
+    Rotating your own token also updates the saved profiles that held the old one.
+    """
+    from fleetctl import config
+
+    api = client(ctx)
     path = _path(name, "/token") if name is not None else "/v1/tokens/rotate"
-    _show_minted(ctx, client(ctx).post(path), "New token for")
+    # An owner may name itself: that kills its own token too. One whoami tells.
+    me = api.get("/v1/whoami")["member"]["address"] if name is not None else None
+    data = api.post(path)
+    after = ""
+    if name is None or data["member"]["address"] == me:
+        updated = config.replace_token(api.token, data["token"])
+        if updated:
+            after = f"Saved profile {', '.join(map(repr, updated))} now holds the new token."
+        else:
+            after = "The old token (from --token or FLEET_TOKEN) no longer works: use the new one."
+    _show_minted(ctx, data, "New token for", after)
 
 
 def register(app: typer.Typer) -> None:

@@ -13,10 +13,12 @@ from typing import Annotated, Any
 import typer
 from typer import _click
 from typer._click.globals import get_current_context
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
-from fleetctl.errors import ExitCode, FleetError
+from fleetctl.cli.helptext import PlainHelp, bad_value
+from fleetctl.errors import ExitCode, FleetError, Unreachable
 
+PANEL_ORDER = ("Primitives", "Agents", "Admin", "Server")  # the panels of `fleetctl --help`, in order
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print exactly one JSON document on stdout.")]
 
 
@@ -38,7 +40,7 @@ def with_json(func: Callable) -> Callable:
     return wrapper
 
 
-class FleetGroup(TyperGroup):
+class FleetGroup(PlainHelp, TyperGroup):
     """The root group: turns a FleetError or a usage error into one line on stderr and its exit code."""
 
     def make_context(self, info_name: str | None, args: list[str], parent: _click.Context | None = None,
@@ -48,19 +50,29 @@ class FleetGroup(TyperGroup):
         except _click.exceptions.UsageError as err:  # a bad global option
             usage_error(err)
             raise
+        except BrokenPipeError:  # `fleetctl --help | head -1`
+            pipe_closed()
 
     def invoke(self, ctx: _click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except BrokenPipeError:
+            pipe_closed()
+        except Unreachable as err:
+            fail(f"{err.detail}{unreachable_hint(err)}", err.exit_code, ctx)
         except FleetError as err:
             fail(err.detail, err.exit_code, ctx)
         except _click.exceptions.UsageError as err:
             usage_error(err)
             raise
-        except (typer.Exit, typer.Abort, _click.exceptions.ClickException):
+        except typer.Abort as err:
+            if isinstance(err.__context__, KeyboardInterrupt):  # Ctrl-C at a prompt
+                fail("interrupted", ExitCode.INTERRUPTED)
+            raise
+        except (typer.Exit, _click.exceptions.ClickException):
             raise
         except KeyboardInterrupt:
-            fail("interrupted", ExitCode.ERROR, ctx)
+            fail("interrupted", ExitCode.INTERRUPTED)
         except Exception as exc:  # the last boundary: one line, a traceback only with --debug
             if ctx.meta.get("fleet.debug"):
                 raise
@@ -70,12 +82,61 @@ class FleetGroup(TyperGroup):
                  ExitCode.ERROR, ctx)
 
 
+    def list_commands(self, ctx: _click.Context) -> list[str]:
+        """Commands in the order of their help panels (Primitives first), registration order within one."""
+        names = super().list_commands(ctx)
+        rank = {panel: n for n, panel in enumerate(PANEL_ORDER)}
+        return sorted(names, key=lambda name: rank.get(getattr(self.commands[name], "rich_help_panel", None),
+                                                       len(PANEL_ORDER)))
+
+
+class FleetSubGroup(PlainHelp, TyperGroup):
+    """A command group below the root (plain metavars, help reflowed to the terminal)."""
+
+
+class FleetCommand(PlainHelp, TyperCommand):
+    """A command (plain metavars, help reflowed to the terminal)."""
+
+
+def pipe_closed(*_: Any) -> None:
+    """The reader of stdout went away (`| head`): stop quietly with exit 0, and keep Python's final flush
+    of stdout from complaining."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is not a file descriptor (in-process tests)
+        pass
+    raise typer.Exit(0)
+
+
+def quiet_rich_pipes() -> None:
+    """Rich handles a closed pipe itself, with exit 1: make it end like every other write (exit 0).
+    Called where Rich is first used (tables, help), so a plain command never imports it."""
+    from rich.console import Console
+
+    Console.on_broken_pipe = pipe_closed
+
+
+def unreachable_hint(err: Unreachable) -> str:
+    """What to check when the server cannot be reached, after the error's own line."""
+    cause = err.__cause__
+    if isinstance(cause, ConnectionRefusedError):
+        return ("; nothing listens there: start it with `fleetctl serve`, or point --url, FLEET_URL or the "
+                "profile at the right server (`fleetctl profile list`)")
+    if isinstance(cause, TimeoutError):
+        return "; no answer in time: raise --timeout (env FLEET_TIMEOUT) or check the server"
+    if cause is not None and type(cause).__name__ == "gaierror":
+        return "; unknown host: check --url, FLEET_URL or the profile (`fleetctl profile list`)"
+    return "; check --url, FLEET_URL or the profile (`fleetctl profile list`)"
+
+
 def usage_error(err: _click.exceptions.UsageError) -> None:
     """A parser error as one line with a pointer to the command's help (exit 2); help itself passes."""
     if isinstance(err, _click.exceptions.NoArgsIsHelpError):
         return
     where = f" (see '{err.ctx.command_path} --help')" if err.ctx is not None else ""
-    fail(" ".join(err.format_message().split()) + where, err.exit_code)
+    message = bad_value(err) or err.format_message()
+    fail(" ".join(message.split()) + where, err.exit_code)
 
 
 def fail(message: str, code: int, ctx: _click.Context | None = None) -> None:
@@ -93,10 +154,12 @@ class FleetTyper(typer.Typer):
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("no_args_is_help", True)
-        kwargs.setdefault("rich_markup_mode", None)
+        kwargs.setdefault("rich_markup_mode", "rich")
+        kwargs.setdefault("cls", FleetSubGroup)
         super().__init__(**kwargs)
 
     def command(self, *args: Any, **kwargs: Any):
+        kwargs.setdefault("cls", FleetCommand)
         decorate = super().command(*args, **kwargs)
         return lambda func: decorate(with_json(func))
 

@@ -16,6 +16,7 @@ ENVIRONMENT = [
     ("FLEET_TOKEN", "Bearer token of the acting member."),
     ("FLEET_PROFILE", "Profile written by fleetctl login."),
     ("FLEET_OUTPUT", "Set to json to make --json the default."),
+    ("FLEET_TIMEOUT", "Seconds a client waits for the server's answer (default 30; the --timeout option)."),
     ("FLEET_DB", "Database of serve and the local commands: a SQLite path or a postgresql:// URL."),
     ("FLEET_CONFIG_DIR", "Directory of profiles.json (default: the user config dir)."),
     ("FLEET_DATA_DIR", "Directory of the default database and the quickstart files (default: the user data dir)."),
@@ -27,7 +28,8 @@ ENVIRONMENT = [
 ]
 EXIT_CODES = [(0, "ok"), (1, "other error"), (2, "usage error or invalid input"),
               (3, "not authenticated or not allowed (401/403)"), (4, "not found (404)"),
-              (5, "conflict or invalid transition (409)"), (6, "rate limited (429)"), (7, "server unreachable")]
+              (5, "conflict or invalid transition (409)"), (6, "rate limited (429)"), (7, "server unreachable"),
+              (130, "interrupted (Ctrl-C)")]
 
 
 def completion(shell: str) -> str:
@@ -81,7 +83,8 @@ def manpage() -> str:
     root = typer.main.get_command(app)
     out = [f'.TH FLEETCTL 1 "" "fleetctl {__version__}" "User Commands"', ".SH NAME",
            "fleetctl \\- a coordination hub for fleets of AI agents", ".SH SYNOPSIS",
-           ".B fleetctl", "[\\-\\-url URL] [\\-\\-token TOKEN] [\\-\\-profile P] [\\-\\-json] COMMAND ...",
+           ".B fleetctl",
+           "[\\-\\-url URL] [\\-\\-token TOKEN] [\\-\\-profile P] [\\-\\-timeout S] [\\-\\-json] COMMAND ...",
            ".SH DESCRIPTION", _roff(HELP.split("Exit codes:")[0]), ".SH GLOBAL OPTIONS",
            *_options(root), ".SH COMMANDS"]
     for path, cmd in _walk(root, []):

@@ -98,11 +98,11 @@ def diff(
 
 
 @doc_app.command("list")
-def list_documents(ctx: typer.Context, domain: Annotated[str | None, typer.Option(
-        "--domain", "-d", help="Only documents tagged with this domain.")] = None,
+def list_documents(ctx: typer.Context, domain: Annotated[list[str] | None, typer.Option(
+        "--domain", "-d", help="Only documents tagged with this domain (repeatable: any of them).")] = None,
         limit: LimitOpt = None, after: AfterOpt = None) -> None:
     """List the documents you may see (your fleet's, and cross-fleet ones in your domains)."""
-    data = client(ctx).get("/v1/documents", domain=domain, limit=limit, after=after)
+    data = client(ctx).get("/v1/documents", domain=domain or [], limit=limit, after=after)
     output.emit(ctx, data, lambda d: output.table(d["items"], COLUMNS, empty="No documents."))
 
 

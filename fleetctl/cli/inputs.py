@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 import typer
 
-from fleetctl.errors import FleetError, Invalid
+from fleetctl.errors import Invalid
 
 MAX_BODY_BYTES = 1024 * 1024  # the server's cap (validate.MAX_BODY_BYTES); the CLI must not import services
 
@@ -51,8 +51,8 @@ def _read(body: str | None, body_file: str | None, required: bool) -> str | None
     if body_file is not None:
         try:
             raw = Path(body_file).read_bytes()
-        except OSError as exc:
-            raise FleetError(f"cannot read {body_file}: {exc.strerror}") from exc
+        except OSError as exc:  # a usage error: the command line names a file that cannot be read
+            raise Invalid(f"cannot read --body-file {body_file}: {exc.strerror}") from exc
         return _decode(raw, body_file)
     if body is None and required:
         raise Invalid("a body is required: --body TEXT, --body-file FILE, or --body-file - for stdin")

@@ -23,12 +23,12 @@ from fleetctl.errors import Invalid
 knowledge_app = FleetTyper(help="The knowledge feed: tips, gotchas, breaking changes and fixes.")
 
 IdArg = Annotated[int, typer.Argument(help="Entry id.", min=1, metavar="ID")]
-KindOpt = Annotated[str | None, typer.Option("--kind", "-k", help="Only entries of this kind: tip, gotcha, "
-                                                                  "breaking or fix.")]
+KindOpt = Annotated[list[str] | None, typer.Option(
+    "--kind", "-k", help="Only entries of this kind: tip, gotcha, breaking or fix (repeatable: any of them).")]
 AllOpt = Annotated[bool, typer.Option("--all", help="Include superseded, expired and retired entries (history).")]
 COLUMNS = [("ID", "id"), ("KIND", "kind"), ("PIN", lambda e: "*" if e["pinned"] else ""), ("TITLE", "title"),
            ("DOMAINS", "domains"), ("AUTHOR", "author"), ("AGE", lambda e: output.relative(e["created_at"]))]
-HISTORY_COLUMNS = [*COLUMNS, ("STATE", "state")]
+HISTORY_COLUMNS = [*COLUMNS[:2], ("STATE", "state"), *COLUMNS[2:]]
 SHOW_KEYS = ["id", "kind", "title", "state", "pinned", "domains", "visibility", "author", "created_at",
              "expires_at", "supersedes", "superseded_by"]
 
@@ -92,7 +92,7 @@ def list_entries(
     Current entries you can see that share one of your domains or have none; --domain lists
     the entries of those domains instead, --all adds superseded, expired and retired ones.
     """
-    data = client(ctx).get("/v1/knowledge", domain=domain or [], kind=kind, all=all_ or None, limit=limit,
+    data = client(ctx).get("/v1/knowledge", domain=domain or [], kind=kind or [], all=all_ or None, limit=limit,
                            after=after)
     _entries(ctx, data, history=all_)
 

@@ -24,12 +24,28 @@ RetentionOpt = Annotated[str, typer.Option(
     "--older-than", metavar="DURATION", help="Delete what is older than this: 90d, 12h, 2w (s, m, h, d, w).")]
 
 
-def _open(db: str | None, migrate: bool = True, must_exist: bool = False) -> str:
+def database_url(db: str | None) -> str:
+    """The database `serve` and every local command use: --db, else FLEET_DB, else the default file; a
+    SQLite path is made absolute so the same file is named the same way from any directory."""
     from fleetctl import config
+
+    url = db or config.default_db()
+    return url if "://" in url else os.path.abspath(os.path.expanduser(url))
+
+
+def shown(url: str) -> str:
+    """A database URL fit to print (a PostgreSQL password left out)."""
+    if "://" not in url or "@" not in url:
+        return url
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest.rpartition('@')[2]}"
+
+
+def _open(db: str | None, migrate: bool = True, must_exist: bool = False) -> str:
     from fleetctl import db as database
     from fleetctl.errors import NotFound
 
-    url = db or config.default_db()
+    url = database_url(db)
     if must_exist and "://" not in url and not os.path.exists(url):
         raise NotFound(f"no database at {url} (fleetctl db upgrade or fleetctl serve creates one)")
     database.open_database(url, migrate_now=migrate)
@@ -58,14 +74,13 @@ def serve(
 
     import waitress
 
-    from fleetctl import config
     from fleetctl.server.app import MAX_BODY, create_app
     from fleetctl.services import audit, prune
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     pruner = None if retention == "off" else prune.Pruner(retention)  # a bad value stops here (exit 2)
-    url = db or config.default_db()
+    url = database_url(db)
     app = create_app(url)
     # waitress would otherwise spool bodies of up to 1 GB to disk before the app can refuse them; the
     # margin lets the app answer the usual > 1 MiB body with its own problem+json 413.
@@ -84,13 +99,19 @@ def serve(
     def stop(_signum, _frame):
         raise SystemExit(0)
 
+    interrupted = []
+
+    def interrupt(_signum, _frame):  # waitress swallows the KeyboardInterrupt: remember it for the exit code
+        interrupted.append(True)
+        raise KeyboardInterrupt
+
     signal.signal(signal.SIGTERM, stop)
-    shown = url if "://" not in url else url.split("@")[-1]
-    print(f"fleetctl serving on http://{host}:{server.effective_port} (db: {shown}, pid {os.getpid()})",
-          flush=True)
-    if pruner:
-        pruner.start()
-    try:
+    signal.signal(signal.SIGINT, interrupt)
+    try:  # a Ctrl-C right after the first line still stops cleanly
+        print(f"fleetctl serving on http://{host}:{server.effective_port} (db: {shown(url)}, pid {os.getpid()})",
+              flush=True)
+        if pruner:
+            pruner.start()
         server.run()
     except (KeyboardInterrupt, SystemExit):
         pass
@@ -101,6 +122,8 @@ def serve(
         audit.writer.stop()
         getattr(app.config["LIMITER"], "stop", lambda: None)()
         print("fleetctl server stopped", flush=True)
+    if interrupted:  # Ctrl-C: a clean stop, then exit 130 like every command
+        raise typer.Exit(130)
 
 
 @fleet_app.command("create")
@@ -118,14 +141,17 @@ def fleet_create(
     from fleetctl.services.quota import parse_size
 
     size = parse_size(quota)
-    _open(db)
+    url = _open(db)
     fleet, member, token = members.create_fleet(name, rate_limit, owner, quota_bytes=size)
-    data = {"token": token, "fleet": members.fleet_to_dict(fleet, storage=True), "member": members.to_dict(member)}
+    data = {"token": token, "fleet": members.fleet_to_dict(fleet, storage=True), "member": members.to_dict(member),
+            "db": shown(url)}
 
     def human(_):
-        print(f"Created fleet {fleet.name} (id {fleet.id}) with owner {member.address}.")
+        print(f"Created fleet {fleet.name} (id {fleet.id}) with owner {member.address} in database {shown(url)}.")
         output.secret_notice(token, member.address)
-        print(f"Next: fleetctl login --url http://127.0.0.1:8700 --profile {fleet.name}   (paste the token when asked)")
+        print(f"Next: fleetctl login --url URL --profile {fleet.name}   (paste the token when asked)")
+        print(f"  URL is the address `fleetctl serve` printed for this database (serve --db {shown(url)}); "
+              "a server on another database will not know this token.")
 
     output.emit(ctx, data, human)
 
@@ -206,7 +232,7 @@ def db_info(ctx: typer.Context, db: DbOpt = None) -> None:
 
     url = _open(db, migrate=False, must_exist=True)
     versions = database.applied_versions()
-    data = {"url": url if "://" not in url else url.split("@")[-1], "engine": database.engine(),
+    data = {"url": shown(url), "engine": database.engine(),
             "schema_version": max(versions, default=0),
             "pending": [n for v, n, _ in __import__("fleetctl.migrations").migrations.MIGRATIONS
                         if v not in versions]}

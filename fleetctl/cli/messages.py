@@ -12,6 +12,7 @@ from fleetctl.cli.inputs import AfterOpt, BodyFileOpt, BodyOpt, DomainOpt, Limit
 
 msg_app = FleetTyper(help="Store-and-forward messages between members, across fleets under their policy.")
 
+MAX_SUBJECT = 300  # the server's cap (services.messages.MAX_SUBJECT); the CLI must not import services
 IdArg = Annotated[int, typer.Argument(help="Message id.", min=1, metavar="ID")]
 INBOX_COLUMNS = [("NEW", lambda m: "*" if m["read_at"] is None else ""), ("ID", "id"), ("FROM", "sender"),
                  ("SUBJECT", "subject"), ("AGE", lambda m: output.relative(m["created_at"]))]
@@ -43,7 +44,8 @@ def send(
     members: Annotated[list[str], typer.Argument(
         help="Recipients: 'name' (your fleet) or 'fleet/name'; at most 100, duplicates collapse; "
              "you may include yourself.", metavar="MEMBER...", show_default=False)],
-    subject: Annotated[str, typer.Option("--subject", "-s", help="Subject line (required).")],
+    subject: Annotated[str | None, typer.Option(
+        "--subject", "-s", help="Subject line (required, except a reply takes 'Re: <subject>').")] = None,
     body: BodyOpt = None, body_file: BodyFileOpt = None, domain: DomainOpt = None,
     reply_to: Annotated[int | None, typer.Option(
         "--reply-to", min=1, help="Id of a message you can read; the reply joins its thread "
@@ -54,8 +56,15 @@ def send(
     Cross-fleet recipients accept a message only if their registration allows it (cross_fleet,
     allow_fleets) and it shares a --domain with them.
     """
+    if subject is None and reply_to is None:
+        raise typer.BadParameter("a message needs --subject (a reply with --reply-to takes 'Re: <subject>')",
+                                 param_hint="'--subject'")
     text = read_body(body, body_file, capped=True) or ""
-    data = client(ctx).post("/v1/messages", {"recipients": members, "subject": subject, "body": text,
+    api = client(ctx)
+    if subject is None:
+        original = api.get(f"/v1/messages/{reply_to}")["subject"]
+        subject = original if original.lower().startswith("re:") else f"Re: {original}"[:MAX_SUBJECT]
+    data = api.post("/v1/messages", {"recipients": members, "subject": subject, "body": text,
                                              "domains": domain or [], "reply_to": reply_to})
     output.emit(ctx, data, lambda d: print(
         f"Sent message {d['id']} to {', '.join(d['recipients'])} (thread {d['thread']})."))

@@ -24,6 +24,8 @@ STATE_STYLES = {
     "urgent": "bold red", "high": "red", "normal": "", "low": "dim",
 }
 FLEX_COLUMNS = ("TITLE", "SUBJECT", "MESSAGE", "NOTE", "RESOURCE")
+IDENTITY_COLUMNS = ("ID", "STATE", "NAME", "NEW")  # never cut: they say which row is which
+COLUMN_GAP = 2  # what the table's separator and padding take between two columns
 STYLED = ("STATE", "KIND", "PRIORITY", "FROM", "TO")  # columns coloured by STATE_STYLES unless told otherwise
 
 Column = tuple[str, str | Callable[[dict], Any]]
@@ -37,6 +39,9 @@ def is_tty() -> bool:
 def console():
     from rich.console import Console
 
+    from fleetctl.cli.app import quiet_rich_pipes
+
+    quiet_rich_pipes()
     return Console(highlight=False, no_color=bool(os.environ.get("NO_COLOR")) or None)
 
 
@@ -171,20 +176,36 @@ def table(rows: Sequence[dict], columns: Sequence[Column], title: str | None = N
               collapse_padding=True)
     cells = [[_cell(row, k) for _, k in columns] for row in rows]
     headers = [h for h, _ in columns]
-    # One column wraps when the terminal is narrow (the title, else the widest); the others keep their width.
-    flex = next((h for h in FLEX_COLUMNS if h in headers), None) or \
-        max(headers, key=lambda h: max(len(c[headers.index(h)]) for c in cells))
+    out = console()
+    widths = fit_widths(headers, cells, out.width)
     for n, header in enumerate(headers):
-        numeric = all(c[n].replace(".", "", 1).isdigit() for c in cells if c[n] not in ("", "-"))
-        widest = max(len(c[n]) for c in cells)
-        t.add_column(header, justify="right" if numeric else "left", no_wrap=header != flex,
-                     overflow="fold" if header == flex else "ellipsis",
-                     min_width=min(widest, 20) if header == flex else None)
+        values = [c[n] for c in cells if c[n] not in ("", "-")]
+        numeric = bool(values) and all(v.replace(".", "", 1).isdigit() for v in values)
+        t.add_column(header, justify="right" if numeric else "left", no_wrap=True, overflow="ellipsis",
+                     width=widths[n])
     for row in cells:
         t.add_row(*[styled(text) if header in styled_columns else
                     f"[red]{text}[/]" if header == "STATUS" and text[:1] in ("4", "5") else escape(text)
                     for (header, _), text in zip(columns, row, strict=True)])
-    console().print(t)
+    out.print(t)
+
+
+def fit_widths(headers: list[str], cells: list[list[str]], total: int) -> list[int]:
+    """Column widths that fit `total` characters, every row on one line: the title (else the widest column)
+    gives way first, down to 20, then the other columns, widest first; identity columns (id, state) never."""
+    widths = [max(len(h), *(len(c[n]) for c in cells)) for n, h in enumerate(headers)]
+    excess = sum(widths) + COLUMN_GAP * (len(widths) - 1) - total
+    flex = next((h for h in FLEX_COLUMNS if h in headers), None) or headers[widths.index(max(widths))]
+    order = [headers.index(flex)] + sorted((n for n, h in enumerate(headers) if h not in IDENTITY_COLUMNS
+                                            and h != flex), key=lambda n: -widths[n])
+    for n in order:
+        if excess <= 0:
+            break
+        floor = min(widths[n], 20 if n == order[0] else max(len(headers[n]), 6))
+        cut = min(excess, widths[n] - floor)
+        widths[n] -= cut
+        excess -= cut
+    return widths
 
 
 def fields(obj: dict, keys: Sequence[str] | None = None, markdown_key: str | None = None) -> None:

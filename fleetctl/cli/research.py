@@ -87,13 +87,14 @@ def publish(
 @research_app.command("list")
 def list_research(
     ctx: typer.Context,
-    state: Annotated[str | None, typer.Option(
-        "--state", help="draft, in_review, approved, changes_requested or rejected.")] = None,
+    state: Annotated[list[str] | None, typer.Option(
+        "--state", help="draft, in_review, approved, changes_requested or rejected (repeatable: any of them).")]
+    = None,
     task: Annotated[int | None, typer.Option("--task", min=1, help="Only research linked to this task.")] = None,
     limit: LimitOpt = None, after: AfterOpt = None,
 ) -> None:
     """List the research you may see, newest first."""
-    data = client(ctx).get("/v1/research", state=state, task=task, limit=limit, after=after)
+    data = client(ctx).get("/v1/research", state=state or [], task=task, limit=limit, after=after)
     output.emit(ctx, data, lambda d: output.table(d["items"], COLUMNS, empty="No research.",
                                                   styled_columns=("STATE",)))
 

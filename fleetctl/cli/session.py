@@ -1,4 +1,4 @@
-"""Log in (save a profile) and ask who you are."""
+"""Log in (save a profile), log out, and ask who you are."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import typer
 
 from fleetctl.cli import output
 from fleetctl.cli.app import state
+from fleetctl.errors import Unauthorized
 
 
 def login(
@@ -16,7 +17,7 @@ def login(
     token: Annotated[str | None, typer.Option("--token", help="Your token (prompted if omitted).")] = None,
     profile: Annotated[str | None, typer.Option("--profile", help="Profile name to save under.")] = None,
 ) -> None:
-    """Check a token against the server and save it as a profile (file mode 0600)."""
+    """Check a token against the server, save it as a profile (file mode 0600) and make that profile current."""
     from fleetctl import config
     from fleetctl.client import Client
 
@@ -25,13 +26,37 @@ def login(
     token = token or st.token  # never the current profile's token: it belongs to another login
     if not token:
         token = typer.prompt("Token", hide_input=True)
-    client = Client(settings.url, token)
-    me = client.get("/v1/whoami")
+    try:
+        me = Client(settings.url, token).get("/v1/whoami")
+    except Unauthorized as err:
+        raise Unauthorized(f"{err.detail} at {settings.url}; was the token made on another database? "
+                           "`fleetctl serve` prints the database it serves, `fleetctl fleet create` the one "
+                           "it wrote") from None
     name = profile or st.profile or config.DEFAULT_PROFILE
-    path = config.save_profile(name, settings.url, token)
-    output.emit(ctx, {"profile": name, "url": settings.url, "member": me["member"]},
-                lambda _: print(f"Logged in to {settings.url} as {me['member']['address']} "
-                                f"(profile {name!r} saved in {path})."))
+    before = config.load_profiles().get("current")
+    path = config.save_profile(name, settings.url, token, member=me["member"]["address"])
+    was = f" (was {before!r})" if before and before != name else ""
+    output.emit(ctx, {"profile": name, "url": settings.url, "member": me["member"], "current": name},
+                lambda _: print(f"Logged in to {settings.url} as {me['member']['address']}; profile {name!r} "
+                                f"saved in {path} is now current{was}."))
+
+
+def logout(
+    ctx: typer.Context,
+    profile: Annotated[str | None, typer.Option("--profile", help="Profile to forget (default: the current one).")]
+    = None,
+) -> None:
+    """Forget a saved profile and its token on this machine (the token itself stays valid on the server;
+    `fleetctl token rotate` kills it)."""
+    from fleetctl import config
+    from fleetctl.errors import NotFound
+
+    name = profile or state(ctx).profile or config.load_profiles().get("current")
+    if not name:
+        raise NotFound("no current profile to log out of; `fleetctl profile list` shows the saved ones")
+    was_current = config.remove_profiles([name])
+    output.ok(ctx, f"Logged out: profile {name!r} removed" + ("; there is no current profile now." if was_current
+                                                               else "."))
 
 
 def whoami(ctx: typer.Context) -> None:
@@ -40,7 +65,9 @@ def whoami(ctx: typer.Context) -> None:
 
     def human(d):
         m = d["member"]
-        print(f"{m['address']} ({m['role']}) on {state(ctx).settings().url}")
+        settings = state(ctx).settings()
+        via = f" (profile {settings.profile!r})" if settings.profile else ""
+        print(f"{m['address']} ({m['role']}) on {settings.url}{via}")
         print(f"domains: {', '.join(m['domains']) or '-'}  cross-fleet: {'yes' if m['cross_fleet'] else 'no'}")
         fleet = d["fleet"]
         if "quota" in fleet:  # owners see the fleet's storage
@@ -54,4 +81,5 @@ def register(app: typer.Typer) -> None:
     from fleetctl.cli.app import with_json
 
     app.command("login")(with_json(login))
+    app.command("logout")(with_json(logout))
     app.command("whoami")(with_json(whoami))

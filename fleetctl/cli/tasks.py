@@ -84,13 +84,18 @@ def create(
 def list_tasks(
     ctx: typer.Context,
     mine: Annotated[bool, typer.Option("--mine", help="Only tasks you created or are assigned.")] = False,
-    state: Annotated[str | None, typer.Option("--state", "-s", help="Only this state (in_review is the review "
-                                              "queue of reviewers and owners).")] = None,
-    domain: Annotated[str | None, typer.Option("--domain", "-d", help="Only tasks tagged with this domain.")] = None,
+    state: Annotated[list[str] | None, typer.Option(
+        "--state", "-s", help="Only tasks in this state (repeatable: any of them; in_review is the review queue "
+                              "of reviewers and owners).")] = None,
+    domain: Annotated[list[str] | None, typer.Option(
+        "--domain", "-d", help="Only tasks tagged with this domain (repeatable: any of them).")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Include done and cancelled tasks.")] = False,
     limit: LimitOpt = None, after: AfterOpt = None,
 ) -> None:
-    """List the tasks you can see, newest first."""
-    data = client(ctx).get("/v1/tasks", mine=mine or None, state=state, domain=domain, limit=limit, after=after)
+    """List the tasks you can see, newest first: the active ones (not done or cancelled) unless --all or
+    --state."""
+    data = client(ctx).get("/v1/tasks", mine=mine or None, state=state or [], domain=domain or [],
+                           active=None if all_ or state else True, limit=limit, after=after)
     output.emit(ctx, data, lambda d: _table(d, "No tasks."))
 
 

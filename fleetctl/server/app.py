@@ -25,7 +25,7 @@ def make_limiter() -> SlidingWindow:
 
 def create_app(db_url: str | None = None, migrate: bool = True) -> Flask:
     """Build the Flask app on the database at `db_url` (path or postgresql:// URL)."""
-    from fleetctl.server import guard, problems
+    from fleetctl.server import guard, problems, refusals
 
     app = Flask("fleetctl")
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
@@ -38,6 +38,7 @@ def create_app(db_url: str | None = None, migrate: bool = True) -> Flask:
     app.config["LIMITER"] = make_limiter()
     guard.install(app)
     problems.install(app)
+    refusals.install(app)
     for name in BLUEPRINTS:
         module = importlib.import_module(f"fleetctl.server.{name}")
         app.register_blueprint(module.bp)

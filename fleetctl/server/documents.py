@@ -45,7 +45,8 @@ def document_route(suffix: str, method: str = "GET", **options):
 
 
 @route(bp, "/documents", summary="List the documents the caller may see, newest first.",
-       query={"domain": F("string", max_length=63, description="only documents tagged with it"), **PAGE})
+       query={"domain": F("array", max_items=32, description="only documents tagged with one of these (repeatable)"),
+              **PAGE})
 def list_documents(query):
     return documents.list_documents(g.member, **query)
 

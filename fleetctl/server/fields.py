@@ -44,7 +44,7 @@ class F:
         out: dict[str, Any] = {"type": [self.type, "null"] if self.nullable else self.type}
         if self.description:
             out["description"] = self.description
-        if self.enum:
+        if self.enum and self.type != "array":
             out["enum"] = list(self.enum)
         if self.minimum is not None:
             out["minimum"] = self.minimum
@@ -53,7 +53,7 @@ class F:
         if self.max_length is not None:
             out["maxLength"] = self.max_length
         if self.type == "array":
-            out["items"] = {"type": self.items}
+            out["items"] = {"type": self.items, **({"enum": list(self.enum)} if self.enum else {})}
             out["maxItems"] = self.max_items
         out.update(self.extra)
         return out
@@ -74,7 +74,7 @@ class F:
             raise Invalid(f"field {name!r} must be UTF-8 text without NUL bytes")
         if self.max_length is not None and len(value) > self.max_length:
             raise Invalid(f"field {name!r} is longer than {self.max_length} characters")
-        if self.enum and value not in self.enum:
+        if self.enum and any(v not in self.enum for v in (value if self.type == "array" else [value])):
             raise Invalid(f"field {name!r} must be one of: {', '.join(map(str, self.enum))}")
         if self.minimum is not None and value < self.minimum:
             raise Invalid(f"field {name!r} must be at least {self.minimum}")

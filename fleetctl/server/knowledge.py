@@ -25,8 +25,7 @@ PUBLISH = {
 }
 FEED = {
     "domain": F("array", max_items=32, description="list these domains in place of your own"),
-    "kind": F("array", max_items=4, extra={"items": {"type": "string", "enum": list(KINDS)}},
-              description="only these kinds (repeat the parameter for several)"),
+    "kind": F("array", enum=KINDS, max_items=len(KINDS), description="only these kinds (repeatable)"),
     "all": F("boolean", description="include superseded, expired and retired entries"),
     "limit": PAGE["limit"],
     "after": F("integer", minimum=0, maximum=2**62, description="the `next` value of the previous page"),

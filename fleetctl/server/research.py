@@ -26,7 +26,8 @@ PUBLISH = {**CONTENT, "title": F("string", required=True, max_length=300),
            "task": F("integer", minimum=1, maximum=2**62, nullable=True, description="id of the task it answers")}
 REVIEW = {"verdict": F("string", required=True, enum=tuple(VERDICTS)),
           "comment": F("string", max_length=10_000)}
-LIST = {"state": F("string", enum=STATES), "task": F("integer", minimum=1, maximum=2**62,
+LIST = {"state": F("array", enum=STATES, max_items=len(STATES), description="only these states (repeatable)"),
+        "task": F("integer", minimum=1, maximum=2**62,
                                                       description="only research linked to this task"), **PAGE}
 
 

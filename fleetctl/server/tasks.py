@@ -26,8 +26,9 @@ CREATE = {
 }
 LIST = {
     "mine": F("boolean", description="only tasks created by or assigned to the caller"),
-    "state": F("string", enum=STATES),
-    "domain": F("string", max_length=63),
+    "state": F("array", enum=STATES, max_items=len(STATES), description="only these states (repeatable)"),
+    "domain": F("array", max_items=32, description="only tasks tagged with one of these domains (repeatable)"),
+    "active": F("boolean", description="only tasks that are not done or cancelled (ignored with state)"),
     **PAGE,
 }
 ACTION = {

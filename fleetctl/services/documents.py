@@ -183,15 +183,16 @@ def put(caller: Member, address: str, body: str, title: str | None = None, base_
     return {**to_dict(doc), "version": number}, number == 1
 
 
-def list_documents(caller: Member, domain: str | None = None, limit: int | None = None,
+def list_documents(caller: Member, domain: str | list[str] | None = None, limit: int | None = None,
                    after: int | None = None) -> dict:
-    """Documents the caller may see, newest first, optionally only those tagged `domain`."""
+    """Documents the caller may see, newest first, optionally only those tagged with one of `domain`."""
     latest = (DocumentVersion.document == Document.id) & (DocumentVersion.version == Document.version)
     query = (_documents().select_extend(*previews.columns(DocumentVersion.body))
              .switch(Document).join(DocumentVersion, JOIN.LEFT_OUTER, on=latest, attr="latest")
              .where(visibility.visible_clause(Document, KIND, caller)))
-    if domain:
-        query = query.where(Document.id.in_(visibility.tagged_with_any(KIND, validate.domains([domain]))))
+    tags = validate.domains([domain] if isinstance(domain, str) else domain)
+    if tags:
+        query = query.where(Document.id.in_(visibility.tagged_with_any(KIND, tags)))
     return paging.page(query, Document.id, limit, after, _listed_document)
 
 

@@ -32,16 +32,12 @@ def tagged_with(domains: list[str]):
     return tagged_exists(Knowledge, KIND, domains)
 
 
-def kinds(kind: str | list[str] | None) -> list[str]:
-    """The kinds a filter names (one or several), each checked; empty for no filter."""
-    return [validate.choice(k, KINDS, "kind") for k in ([kind] if isinstance(kind, str) else kind or [])]
-
-
-def _filters(kind: list[str], pinned: bool, now, state: str | None) -> list:
-    """Conditions a leg adds: pinned, kinds, one state (None: any) and, given `now`, not expired by then."""
+def _filters(kinds: list[str], pinned: bool, now, state: str | None) -> list:
+    """Conditions a leg adds: pinned, one of `kinds` (none: any), one state (None: any) and, given `now`,
+    not expired by then."""
     conds = [Knowledge.pinned == pinned]
-    if kind:
-        conds.append(Knowledge.kind.in_(kind))
+    if kinds:
+        conds.append(Knowledge.kind.in_(kinds))
     if state:
         conds.append(Knowledge.state == state)
     if now is not None:
@@ -99,9 +95,10 @@ def _unpinned_legs(caller: Member, override: list[str] | None, states: tuple[str
 
 def feed(caller: Member, domain: list[str] | None = None, kind: str | list[str] | None = None, all: bool = False,
          limit: int | None = None, after: int | None = None) -> dict:
-    """The entries the caller should read: visible, in its domains (or `domain`), current unless `all`."""
+    """The entries the caller should read: visible, in its domains (or `domain`), of any of `kind`,
+    current unless `all`."""
+    kind = validate.choices(kind, KINDS, "kind")
     want = paging.clamp_limit(limit) + 1
-    kind = kinds(kind)
     override = validate.domains(domain) or None
     states = STATES if all else ("current",)
     now = None if all else utcnow()
@@ -170,7 +167,7 @@ def search(caller: Member, q: str, all: bool = False, limit: int | None = None, 
     if not all:
         query = query.where(Knowledge.expires_at.is_null() | (Knowledge.expires_at > utcnow()))
     if kind:
-        query = query.where(Knowledge.kind.in_(kinds(kind)))
+        query = query.where(Knowledge.kind.in_(validate.choices(kind, KINDS, "kind")))
     if domain:
         query = query.where(tagged_with(validate.domains(domain)))
     offset = after or 0

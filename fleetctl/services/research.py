@@ -177,12 +177,13 @@ def show(caller: Member, research_id: int) -> dict:
     return to_dict(get_visible(caller, research_id))
 
 
-def list_research(caller: Member, state: str | None = None, task: int | None = None, limit: int | None = None,
-                  after: int | None = None) -> dict:
-    """Research the caller may see, newest first, optionally in one state or linked to one task."""
+def list_research(caller: Member, state: str | list[str] | None = None, task: int | None = None,
+                  limit: int | None = None, after: int | None = None) -> dict:
+    """Research the caller may see, newest first, optionally in some states or linked to one task."""
     query = Research.select(*previews.listed(Research, Research.body)).where(visible(caller))
-    if state is not None:
-        query = query.where(Research.state == validate.choice(state, STATES, "state"))
+    states = validate.choices(state, STATES, "state")
+    if states:
+        query = query.where(Research.state.in_(states))
     if task is not None:
         query = query.where(Research.task == task)
     page = paging.page(query, Research.id, limit, after, lambda r: r)

@@ -151,16 +151,21 @@ def _listed():
     return Task.select(*previews.listed(Task, Task.body))
 
 
-def list_tasks(caller: Member, mine: bool = False, state: str | None = None, domain: str | None = None,
-               limit: int | None = None, after: int | None = None) -> dict:
-    """Tasks the caller can see, newest first; `mine` = created by or assigned to the caller."""
+def list_tasks(caller: Member, mine: bool = False, state: str | list[str] | None = None,
+               domain: str | list[str] | None = None, active: bool = False, limit: int | None = None,
+               after: int | None = None) -> dict:
+    """Tasks the caller can see, newest first; `mine` = created by or assigned to the caller. `state` and
+    `domain` match any of their values; `active` leaves out done and cancelled tasks (unless `state`)."""
     query = _listed().where(visible(caller))
     if mine:
         query = query.where((Task.creator == caller.id) | (Task.assignee == caller.id))
-    if state is not None:
-        query = query.where(Task.state == validate.choice(state or "open", STATES, "state"))
-    if domain is not None:
-        tags = validate.domains([domain])
+    states = validate.choices(state, STATES, "state")
+    if states:
+        query = query.where(Task.state.in_(states))
+    elif active:
+        query = query.where(Task.state.not_in(("done", "cancelled")))
+    tags = validate.domains([domain] if isinstance(domain, str) else domain)
+    if tags:
         query = query.where(Task.id.in_(access.tagged_with_any(KIND, tags)))
     return _page(query, limit, after)
 

@@ -57,6 +57,12 @@ def choice(value, allowed: Iterable[str], field: str):
     return value
 
 
+def choices(values: str | Iterable[str] | None, allowed: Iterable[str], field: str) -> list[str]:
+    """A filter's values (one or several; a repeated query parameter), each one of `allowed`."""
+    allowed = tuple(allowed)
+    return [choice(v, allowed, field) for v in ([values] if isinstance(values, str) else values or [])]
+
+
 def visibility(value: str | None) -> str:
     value = value or "fleet"
     if value not in VISIBILITIES:
