@@ -6,10 +6,11 @@ import json
 
 from flask import Flask, current_app, g, request
 
-from fleetctl.errors import FleetError, RateLimited, Unauthorized
+from fleetctl import db
+from fleetctl.errors import FleetError, RateLimited, ServiceUnavailable, Unauthorized
 from fleetctl.services import audit, tokens
 
-PUBLIC_PATHS = ("/healthz", "/v1/openapi.json")
+PUBLIC_PATHS = ("/healthz", "/readyz", "/v1/openapi.json")
 
 
 def client_ip() -> str | None:
@@ -103,6 +104,7 @@ class FloodShield:
 
 
 def install(app: Flask) -> None:
+    app.before_request(db.check_connection)
     app.before_request(authenticate)
     app.after_request(record)
     app.wsgi_app = FloodShield(app.wsgi_app)
@@ -112,4 +114,6 @@ def rate_headers(err: FleetError) -> dict:
     if isinstance(err, RateLimited):
         return {"Retry-After": str(err.retry_after), "RateLimit-Limit": str(err.limit),
                 "RateLimit-Remaining": "0", "RateLimit-Reset": str(err.reset)}
+    if isinstance(err, ServiceUnavailable):
+        return {"Retry-After": str(err.retry_after)}
     return {}
