@@ -109,7 +109,21 @@ def rotate(ctx: typer.Context,
            ) -> None:
     """Mint a new token (shown once); the old one stops working at once."""
     path = _path(name, "/token") if name is not None else "/v1/tokens/rotate"
-    _show_minted(ctx, client(ctx).post(path), "New token for")
+    data = client(ctx).post(path)
+    if name is None:
+        _keep_in_profile(ctx, data["token"])
+    _show_minted(ctx, data, "New token for")
+
+
+def _keep_in_profile(ctx: typer.Context, token: str) -> None:
+    """After rotating your own token: the profile it came from keeps the new one (the old one is dead)."""
+    from fleetctl import config
+    from fleetctl.cli.app import state
+
+    settings = state(ctx).settings()
+    stored = config.load_profiles()["profiles"].get(settings.profile or "", {})
+    if stored.get("token") == settings.token:
+        config.save_profile(settings.profile, stored.get("url") or settings.url, token, make_current=False)
 
 
 def register(app: typer.Typer) -> None:

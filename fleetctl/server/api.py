@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from flask import Blueprint, g, jsonify, request
 
 from fleetctl.errors import BadRequest, NotFound
+from fleetctl.server import idempotency
 from fleetctl.server.fields import F, parse_body, parse_query
 
 
@@ -44,6 +45,12 @@ def route(bp: Blueprint, rule: str, method: str = "GET", *, summary: str, action
             g.public = not auth
             if any(v > INT64_MAX if isinstance(v, int) else "\x00" in v for v in kwargs.values()):
                 raise NotFound("no such item (id out of range or name with a NUL byte)")
+            key = idempotency.requested_key() if auth else None
+            if key is not None:
+                return idempotency.handle(key, action, lambda: run(kwargs))
+            return run(kwargs)
+
+        def run(kwargs):
             if body is not None:
                 kwargs["body"] = parse_body(json_body(), body)
             if query is not None:

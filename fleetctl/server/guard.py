@@ -8,6 +8,7 @@ from flask import Flask, current_app, g, request
 
 from fleetctl import db
 from fleetctl.errors import FleetError, RateLimited, ServiceUnavailable, Unauthorized
+from fleetctl.server import idempotency
 from fleetctl.services import audit, tokens
 
 PUBLIC_PATHS = ("/healthz", "/readyz", "/v1/openapi.json")
@@ -17,7 +18,7 @@ def client_ip() -> str | None:
     return request.remote_addr
 
 
-def authenticate() -> None:
+def authenticate():
     """before_request: resolve the caller from its token and count the request against its limits."""
     g.member = None
     g.resource = None
@@ -32,6 +33,10 @@ def authenticate() -> None:
         member, token_id = tokens.authenticate(token.strip(), client_ip())
     except Unauthorized as refused:
         g.refused_member = getattr(refused, "member", None)
+        if getattr(refused, "token_id", None):  # genuine but revoked: its own kept answers stay readable
+            replayed = idempotency.replay_for_revoked(refused.member, refused.token_id)
+            if replayed is not None:
+                return replayed
         raise
     g.member = member
     g.token_id = token_id

@@ -130,7 +130,13 @@ class AuthCache:
             self._entries[key] = _Entry(member, token_id, time.monotonic() + self.ttl)
 
     def drop_member(self, member_id: int) -> None:
-        """Forget every cached token of a member (revoke, rotate, update)."""
+        """Forget every cached token of a member (revoke, rotate, update), now and again when the
+        transaction commits: meanwhile a request may have cached a token that is no longer good."""
+        self._drop(member_id)
+        if db.database.obj is not None and db.database.in_transaction():
+            db.database.after_commit(lambda: self._drop(member_id))
+
+    def _drop(self, member_id: int) -> None:
         with self._lock:
             for key in [k for k, e in self._entries.items() if e.member.id == member_id]:
                 del self._entries[key]
@@ -185,6 +191,7 @@ def authenticate(token: str, ip: str | None) -> tuple[Member, int]:
             # A genuine but revoked token: name its member, so its fleet's owners see it in the audit log.
             refused = Unauthorized("token revoked or unknown")
             refused.member = row.member
+            refused.token_id = row.id
             raise refused
     except Unauthorized:
         failures.hit(ip_key, AUTH_FAILURES_PER_MINUTE)
