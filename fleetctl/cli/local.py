@@ -10,6 +10,7 @@ import typer
 from fleetctl.cli import output
 from fleetctl.cli.app import FleetTyper
 from fleetctl.errors import FleetError
+from fleetctl.server.connections import CONNECTION_LIMIT, REQUEST_TIMEOUT
 
 DbOpt = Annotated[str | None, typer.Option("--db", help="SQLite path or postgresql:// URL "
                                            "(default: FLEET_DB, else fleet.db in the user data dir).",
@@ -40,15 +41,21 @@ def serve(
     trusted_proxy: Annotated[str | None, typer.Option(
         "--trusted-proxy", help="Address of a load balancer whose X-Forwarded-For names the client "
                                 "(for the audit log and the per-address limit on failed logins).")] = None,
+    connection_limit: Annotated[int, typer.Option(
+        "--connection-limit", metavar="N", min=1,
+        help="Open connections served at once; more wait to be accepted.")] = CONNECTION_LIMIT,
+    request_timeout: Annotated[float, typer.Option(
+        "--request-timeout", metavar="S", min=0.5,
+        help="Seconds a client has to send a whole request (headers and body); slower ones are dropped.")
+    ] = REQUEST_TIMEOUT,
 ) -> None:
     """Run the fleet server (waitress) on the database; migrations run at start."""
     import logging
     import signal
 
-    import waitress
-
     from fleetctl import config
     from fleetctl.server.app import MAX_BODY, create_app
+    from fleetctl.server.connections import create_server
     from fleetctl.services import audit
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -60,9 +67,9 @@ def serve(
     proxy = {"trusted_proxy": trusted_proxy, "trusted_proxy_headers": {"x-forwarded-for"},
              "trusted_proxy_count": 1} if trusted_proxy else {}
     try:
-        server = waitress.create_server(app, host=host, port=port, threads=threads, ident="fleetctl",
-                                        clear_untrusted_proxy_headers=True,
-                                        max_request_body_size=MAX_BODY + 65536, **proxy)
+        server = create_server(app, host, port, threads, connection_limit, request_timeout, ident="fleetctl",
+                               clear_untrusted_proxy_headers=True, max_request_body_size=MAX_BODY + 65536,
+                               **proxy)
     except OSError as exc:
         audit.writer.stop()
         getattr(app.config["LIMITER"], "stop", lambda: None)()

@@ -12,6 +12,7 @@ from fleetctl.server import idempotency
 from fleetctl.services import audit, tokens
 
 PUBLIC_PATHS = ("/healthz", "/readyz", "/v1/openapi.json")
+OWNER_ALWAYS = ("agents.revoke", "agents.update")  # endpoints an owner reaches past every rate limit
 
 
 def client_ip() -> str | None:
@@ -40,10 +41,20 @@ def authenticate():
         raise
     g.member = member
     g.token_id = token_id
-    limiter = current_app.config["LIMITER"]
-    for key, limit, label in ((f"fleet:{member.fleet_id}", member.fleet.rate_limit, "fleet"),
-                              (f"member:{member.id}", member.rate_limit, "member")):
-        verdict = limiter.hit(key, limit)
+    if member.role == "owner" and request.endpoint in OWNER_ALWAYS:
+        return None  # an owner can always revoke or update a member, whatever the fleet's load
+    limit_rate(current_app.config["LIMITER"], member)
+    return None
+
+
+def limit_rate(limiter, member) -> None:
+    """Count the request against the member's limit and its fleet's; 429 past either. A request the
+    member's own limit refuses is not counted against the fleet, so one member flooding cannot spend
+    the budget of the others."""
+    own = (f"member:{member.id}", member.rate_limit, "member")
+    fleet = (f"fleet:{member.fleet_id}", member.fleet.rate_limit, "fleet")
+    for (key, limit, label), count in ((own, False), (fleet, True), (own, True)):
+        verdict = limiter.hit(key, limit, count=count)
         if label == "member":
             g.rate = verdict
         if not verdict.allowed:
