@@ -49,7 +49,11 @@ def serve(
         help="Seconds a client has to send a whole request (headers and body); slower ones are dropped.")
     ] = REQUEST_TIMEOUT,
 ) -> None:
-    """Run the fleet server (waitress) on the database; migrations run at start."""
+    """Run the fleet server (waitress) on the database; migrations run at start.
+
+    GET /healthz is liveness; GET /readyz is readiness (503 while the database is unreachable, and so
+    is every request that needs it; the server recovers by itself when the database is back).
+    """
     import logging
     import signal
 

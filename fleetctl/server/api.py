@@ -27,6 +27,12 @@ class Route:
 
 ROUTES: list[Route] = []
 INT64_MAX = 2**63 - 1  # path ids past this cannot exist (and would overflow the database driver)
+IDEMPOTENCY_PARAM = {
+    "name": "Idempotency-Key", "in": "header", "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+    "description": "Makes the write safe to retry: a repeat with the same key and body within 24 hours gets "
+                   "the first answer back (header Idempotent-Replayed: true) and changes nothing; the same "
+                   "key with another body is 422."}
 
 
 def route(bp: Blueprint, rule: str, method: str = "GET", *, summary: str, action: str | None = None,
@@ -119,6 +125,8 @@ def openapi(version: str) -> dict:
         if r.query:
             params = params + [{"name": n, "in": "query", "required": f.required, "schema": f.schema()}
                                for n, f in r.query.items()]
+        if r.auth and r.method in idempotency.WRITES:
+            params = params + [IDEMPOTENCY_PARAM]
         if params:
             op["parameters"] = params
         if r.body is not None:
