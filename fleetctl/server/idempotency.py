@@ -59,24 +59,23 @@ def _answer_of(run: Callable[[], Response]) -> Answer:
 def handle(key: str, action: str | None, run: Callable[[], Response]) -> Response:
     """Run a write once per (member, key); repeats get the kept answer."""
     member_id, token_id, credential, fp = g.member.id, g.token_id, _credential(), _fingerprint()
-    row = idempotency.find(member_id, key)
-    if row is not None:
-        return _response(idempotency.replay(row, fp, credential), replayed=True)
     if action and action.startswith(UNLOCKED):
+        row = idempotency.find(member_id, key)
+        if row is not None:
+            return _response(idempotency.replay(row, fp, credential), replayed=True)
         return _kept_alone(key, run, member_id, token_id, credential, fp)
     try:
         with db.write():
-            row = idempotency.claim(member_id, key, fp, token_id)
-            if row is None:
-                answer = _answer_of(run)
-                idempotency.keep(member_id, key, fp, token_id, credential, answer, claimed=True)
+            claimed = idempotency.claim(member_id, key, fp, token_id)
+            if not isinstance(claimed, int):
+                return _response(idempotency.replay(claimed, fp, credential), replayed=True)
+            answer = _answer_of(run)
+            idempotency.fill(claimed, member_id, key, credential, answer)
     except FleetError as err:
         # The write rolled back with its claim: keep the refusal alone, so a repeat gets it again.
         if getattr(err, "answer", None) is not None:
-            idempotency.keep(member_id, key, fp, token_id, credential, err.answer, claimed=False)
+            idempotency.keep(member_id, key, fp, token_id, credential, err.answer)
         raise
-    if row is not None:
-        return _response(idempotency.replay(row, fp, credential), replayed=True)
     return _response(answer, replayed=False)
 
 
@@ -86,9 +85,9 @@ def _kept_alone(key: str, run: Callable[[], Response], member_id: int, token_id:
         answer = _answer_of(run)
     except FleetError as err:
         if getattr(err, "answer", None) is not None:
-            idempotency.keep(member_id, key, fp, token_id, credential, err.answer, claimed=False)
+            idempotency.keep(member_id, key, fp, token_id, credential, err.answer)
         raise
-    idempotency.keep(member_id, key, fp, token_id, credential, answer, claimed=False)
+    idempotency.keep(member_id, key, fp, token_id, credential, answer)
     return _response(answer, replayed=False)
 
 

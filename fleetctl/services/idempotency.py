@@ -124,35 +124,51 @@ def _prune() -> None:
         IdempotentAnswer.delete().where(IdempotentAnswer.created_at <= utcnow() - TTL).execute()
 
 
-def claim(member_id: int, key: str, fp: str, token_id: int) -> IdempotentAnswer | None:
-    """Inside the write's transaction: take the key (None: go on and `keep` the answer), or return the
-    answer a previous request with this key already got."""
+CLAIM = ("INSERT INTO idempotent_answer (member_id, key, fingerprint, token_id, status, body, sealed, created_at) "
+         "VALUES ({p}, {p}, {p}, {p}, 0, '', {false}, {p}) ON CONFLICT (member_id, key) DO NOTHING RETURNING id")
+FILL = "UPDATE idempotent_answer SET status = {p}, body = {p}, sealed = {p} WHERE id = {p}"
+
+
+def _sql(template: str) -> str:
+    return template.format(p=db.database.param, false="false" if db.engine() == "postgres" else "0")
+
+
+def claim(member_id: int, key: str, fp: str, token_id: int) -> int | IdempotentAnswer:
+    """Inside the write's transaction: take the key (returns the new row's id: go on, then `fill` it), or
+    return the answer a previous request with this key already got. One statement in the usual case:
+    a concurrent holder of the key makes it wait (PostgreSQL) until that one commits or rolls back."""
     _prune()
-    IdempotentAnswer.delete().where(IdempotentAnswer.member_id == member_id, IdempotentAnswer.key == key,
-                                    IdempotentAnswer.created_at <= utcnow() - TTL).execute()
-    try:
-        with db.database.atomic():  # a savepoint: a lost race on the unique index leaves the transaction usable
-            IdempotentAnswer.insert(member_id=member_id, key=key, fingerprint=fp, token_id=token_id,
-                                    status=0, body="").execute()
-    except IntegrityError:
-        return find(member_id, key)
-    return None
+    params = (member_id, key, fp, token_id, utcnow())
+    taken = db.database.execute_sql(_sql(CLAIM), params).fetchone()
+    if taken is not None:
+        return taken[0]
+    kept = find(member_id, key)
+    if kept is not None:
+        return kept
+    # Only an expired answer holds the key (not pruned yet): drop it and take the key.
+    IdempotentAnswer.delete().where(IdempotentAnswer.member_id == member_id, IdempotentAnswer.key == key).execute()
+    return db.database.execute_sql(_sql(CLAIM), params).fetchone()[0]
 
 
-def keep(member_id: int, key: str, fp: str, token_id: int, credential: str, answer: Answer,
-         claimed: bool) -> None:
-    """Store the answer: fill the claimed row (same transaction as the write), or insert it alone."""
-    text = answer.body.decode()
-    sealed = bool(TOKEN_IN_TEXT.search(text))
-    if sealed:
-        text = seal(credential, _context(member_id, key), answer.body)
-    values = dict(fingerprint=fp, token_id=token_id, status=answer.status, body=text, sealed=sealed)
-    if claimed:
-        (IdempotentAnswer.update(**values)
-         .where(IdempotentAnswer.member_id == member_id, IdempotentAnswer.key == key).execute())
-        return
+def _stored(member_id: int, key: str, credential: str, answer: Answer) -> tuple[str, bool]:
+    """The answer's text as kept: sealed when it holds a token."""
+    if TOKEN_IN_TEXT.search(answer.body.decode()):
+        return seal(credential, _context(member_id, key), answer.body), True
+    return answer.body.decode(), False
+
+
+def fill(row_id: int, member_id: int, key: str, credential: str, answer: Answer) -> None:
+    """Store the answer in the row `claim` took (same transaction as the write)."""
+    text, sealed = _stored(member_id, key, credential, answer)
+    db.database.execute_sql(_sql(FILL), (answer.status, text, sealed, row_id))
+
+
+def keep(member_id: int, key: str, fp: str, token_id: int, credential: str, answer: Answer) -> None:
+    """Store an answer in a transaction of its own (a refusal, whose write rolled back; a wake)."""
+    text, sealed = _stored(member_id, key, credential, answer)
     try:
         with db.write(), db.database.atomic():
-            IdempotentAnswer.insert(member_id=member_id, key=key, **values).execute()
+            IdempotentAnswer.insert(member_id=member_id, key=key, fingerprint=fp, token_id=token_id,
+                                    status=answer.status, body=text, sealed=sealed).execute()
     except IntegrityError:
         pass  # a concurrent repeat kept its answer first
