@@ -139,7 +139,10 @@ def test_postgres_restart_under_load_recovers_by_itself(server, make_fleet):
     # The audit records of the outage (every refused write) were kept and written afterwards.
     refused = sum(1 for r in load.results if r[1] == 503) + 1  # + the CLI's send
     assert sum(1 for e in audit["items"] if e["status"] == 503) == refused or audit["next"]
-    assert "database unavailable" in log and "reachable again" in log
+    assert "database unavailable" in log and "Traceback" not in log
+    # The audit writer and the shared rate limiter both noticed the outage and resynchronised.
+    assert "audit log: database reachable again" in log
+    assert "shared rate limits: database reachable again" in log
 
 
 def _sqlite_server(tmp_path, make_db):
