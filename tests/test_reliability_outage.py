@@ -99,6 +99,9 @@ def test_postgres_restart_under_load_recovers_by_itself(server, make_fleet):
                 start_at = time.monotonic()
                 _cluster("start")
                 back_at = _wait_pg()
+                from fleetctl import db
+
+                db.discard_connection()  # this test thread's own connection (fixtures use it) died too
             time.sleep(6.0)
         after = http_request(srv.url, "GET", "/readyz")
         healthz = http_request(srv.url, "GET", "/healthz")
@@ -132,10 +135,11 @@ def test_postgres_restart_under_load_recovers_by_itself(server, make_fleet):
     assert len(late) > 50 and all(r[1] == 201 for r in late), [r[1] for r in late if r[1] != 201][:5]
     first_ok = min(r[0] for r in load.results if r[0] > back_at and r[1] == 201)
     print(f"first success {first_ok - back_at:.2f} s after pg_isready")
-    # No acknowledged write lost; the refused ones left nothing.
+    # No acknowledged write lost. A write in flight when the database went away may have committed
+    # although its answer was a 503 (the commit's reply never came back): at most one per client.
     acknowledged = {r[3]["id"] for r in load.results if r[1] == 201}
     assert acknowledged <= {m["id"] for m in inbox}
-    assert len(inbox) == len(acknowledged)
+    assert len(inbox) - len(acknowledged) <= len(load.threads), (len(inbox), len(acknowledged))
     # The audit records of the outage (every refused write) were kept and written afterwards.
     refused = sum(1 for r in load.results if r[1] == 503) + 1  # + the CLI's send
     assert sum(1 for e in audit["items"] if e["status"] == 503) == refused or audit["next"]
