@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 
 from bench import load
 from bench.harness import Context, headers, routes
@@ -39,7 +40,19 @@ def publisher(agents: list) -> load.RequestMaker:
     return make
 
 
-WORKLOADS = {"msg send": ("POST /v1/messages", sender), "knowledge publish": ("POST /v1/knowledge", publisher)}
+def keyed_sender(agents: list) -> load.RequestMaker:
+    """`sender` with a fresh Idempotency-Key on every request, as the CLI, daemon and MCP send them."""
+    send = sender(agents)
+
+    def make(index: int, n: int):
+        method, path, body, hdrs = send(index, n)
+        return method, path, body, {**hdrs, "Idempotency-Key": secrets.token_urlsafe(16)}
+
+    return make
+
+
+WORKLOADS = {"msg send": ("POST /v1/messages", sender), "knowledge publish": ("POST /v1/knowledge", publisher),
+             "msg send with Idempotency-Key": ("POST /v1/messages", keyed_sender)}
 
 
 def measure(ctx: Context, wrapper: list[str] | None = None) -> None:

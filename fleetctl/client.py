@@ -9,12 +9,17 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import secrets
 import socket
+import time
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from fleetctl import __version__
 from fleetctl.errors import FleetError, Invalid, Unauthorized, Unreachable, from_status
+
+WRITES = ("POST", "PUT", "PATCH")
+ATTEMPTS = 3  # one request and up to two retries after a broken connection
 
 
 def _query(params: dict) -> str:
@@ -93,6 +98,9 @@ class Client:
         if body is not None:
             payload = json.dumps(body).encode()
             headers["Content-Type"] = "application/json"
+        if method in WRITES:
+            # A fresh key per write, reused by the retries of that write: the server runs it once.
+            headers["Idempotency-Key"] = secrets.token_urlsafe(24)
         status, raw = self._send(method, self._base + path, payload, headers)
         try:
             data = json.loads(raw) if raw else None
@@ -106,7 +114,11 @@ class Client:
         return data
 
     def _send(self, method: str, path: str, payload: bytes | None, headers: dict) -> tuple[int, bytes]:
-        for attempt in (1, 2):
+        """Send, retrying when the connection broke before an answer arrived: a read freely, a write only
+        with its Idempotency-Key (so the server answers a repeat from the first run instead of running
+        it twice). A refused connection or a timeout is not retried: the server is down or busy."""
+        retry = method not in WRITES or "Idempotency-Key" in headers
+        for attempt in range(1, ATTEMPTS + 1):
             conn = self._connection()
             try:
                 conn.request(method, path, body=payload, headers=headers)
@@ -115,10 +127,10 @@ class Client:
             except (ConnectionRefusedError, socket.gaierror, TimeoutError, OSError,
                     http.client.HTTPException) as exc:
                 self.close()
-                # A kept-alive connection the server closed is retried once on a fresh one.
-                stale = isinstance(exc, (http.client.RemoteDisconnected, BrokenPipeError,
-                                         ConnectionResetError))
-                if attempt == 1 and stale:
+                broken = isinstance(exc, (http.client.RemoteDisconnected, http.client.IncompleteRead,
+                                          BrokenPipeError, ConnectionResetError, ConnectionAbortedError))
+                if retry and broken and attempt < ATTEMPTS:
+                    time.sleep(0.05 * (attempt - 1))
                     continue
                 raise Unreachable(f"cannot reach fleet server at {self.url}: {exc}") from exc
         raise Unreachable(f"cannot reach fleet server at {self.url}")

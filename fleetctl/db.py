@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import select
 import threading
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -27,6 +28,9 @@ SQLITE_PRAGMAS = {
 }
 
 
+CONNECT_TIMEOUT = 3  # seconds: an unreachable PostgreSQL host answers 503 quickly, not after minutes
+
+
 def is_postgres(url: str) -> bool:
     return url.startswith(("postgresql://", "postgres://"))
 
@@ -40,7 +44,7 @@ def make_database(url: str):
         return PostgresqlDatabase(
             unquote(parts.path.lstrip("/")), user=unquote(parts.username or "") or None,
             password=unquote(parts.password or "") or None, host=parts.hostname or None,
-            port=parts.port or None)
+            port=parts.port or None, connect_timeout=CONNECT_TIMEOUT)
     path = Path(url.removeprefix("sqlite:///"))
     if str(path) != ":memory:":
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -65,6 +69,93 @@ def engine() -> str:
 
 
 _sqlite_writer = threading.RLock()
+
+# -- outages -----------------------------------------------------------------------------------
+# Each thread keeps its own connection (peewee's default). A connection that broke (PostgreSQL
+# restarted, the network dropped) is discarded so the thread's next query reconnects: when one
+# thread sees an outage it bumps the epoch, and every other thread drops its connection before
+# its next request instead of failing once on it.
+
+SQLITE_OUTAGES = ("database is locked", "database table is locked", "readonly database", "unable to open",
+                  "disk i/o error", "database or disk is full", "locking protocol")
+_epoch = 0
+_local = threading.local()
+
+
+def is_outage(exc: BaseException) -> bool:
+    """Whether `exc` means the database cannot be used right now (503), not a bug (500).
+
+    PostgreSQL: any operational or interface error of the driver or peewee (connection refused, closed,
+    terminated by an administrator). SQLite reports SQL mistakes as OperationalError too, so only
+    the messages of a locked, read-only, missing or failing file count.
+    """
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    if not names & {"OperationalError", "InterfaceError"}:
+        return False
+    if database.obj is None or engine() == "postgres":
+        return True
+    message = str(exc).lower()
+    return any(marker in message for marker in SQLITE_OUTAGES)
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of a driver's error message (for one-line logs)."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def outage_seen() -> None:
+    """Drop this thread's connection and tell the other threads to drop theirs before their next query."""
+    global _epoch
+    _epoch += 1
+    _local.epoch = _epoch
+    discard_connection()
+
+
+def discard_connection() -> None:
+    """Forget this thread's connection (closing it quietly); the next query opens a new one.
+
+    Not inside a transaction: the transaction's own exit must run first (it rolls back and pops).
+    """
+    obj = database.obj
+    if obj is None or obj.in_transaction():
+        return
+    conn = obj._state.conn
+    obj._state.reset()
+    if conn is not None:
+        with contextlib.suppress(Exception):
+            conn.close()
+
+
+def _broken(conn) -> bool:
+    """A PostgreSQL connection that is closed, or whose idle socket is readable: the server has hung
+    up (an idle connection is sent nothing else), so the next query would fail on it."""
+    if getattr(conn, "closed", False) or getattr(conn, "broken", False):
+        return True
+    try:
+        poller = select.poll()
+        poller.register(conn.fileno(), select.POLLIN | select.POLLERR | select.POLLHUP)
+        return bool(poller.poll(0))
+    except (OSError, ValueError, AttributeError):
+        return True
+
+
+def check_connection() -> None:
+    """Before each request: discard this thread's connection if an outage was seen since it opened or
+    the server hung up on it, so recovery needs no restart and costs no failed request per thread."""
+    obj = database.obj
+    if obj is None or obj.in_transaction():
+        return
+    if getattr(_local, "epoch", 0) != _epoch:
+        _local.epoch = _epoch
+        discard_connection()
+    elif not obj.is_closed() and engine() == "postgres" and _broken(obj._state.conn):
+        discard_connection()
+
+
+def ping() -> None:
+    """One trivial query (readiness); raises the driver's error while the database is unreachable."""
+    database.execute_sql("SELECT 1").fetchone()
 
 
 @contextlib.contextmanager

@@ -108,6 +108,18 @@ class Unreachable(FleetError):
     exit_code = ExitCode.UNREACHABLE
 
 
+class ServiceUnavailable(FleetError):
+    """The server is up but cannot serve now (its database is unreachable or locked): retry later."""
+
+    http_status = 503
+    title = "Service Unavailable"
+    exit_code = ExitCode.UNREACHABLE
+
+    def __init__(self, detail: str = "", retry_after: int = 2, **extra: Any) -> None:
+        super().__init__(detail or "the server cannot serve requests right now; retry shortly", **extra)
+        self.retry_after = retry_after
+
+
 class ServerError(FleetError):
     http_status = 500
     title = "Internal Server Error"
@@ -116,7 +128,7 @@ class ServerError(FleetError):
 
 _BY_STATUS = {cls.http_status: cls for cls in (
     BadRequest, Unauthorized, Forbidden, NotFound, MethodNotAllowed, Conflict, PayloadTooLarge,
-    Invalid, RateLimited)}
+    Invalid, RateLimited, ServiceUnavailable)}
 
 
 def from_status(status: int, detail: str, extra: dict[str, Any] | None = None) -> FleetError:
@@ -128,4 +140,6 @@ def from_status(status: int, detail: str, extra: dict[str, Any] | None = None) -
         return err
     if cls is RateLimited:
         return RateLimited(detail)
+    if cls is ServiceUnavailable:
+        return ServiceUnavailable(detail)
     return cls(detail, **(extra or {}))

@@ -10,6 +10,7 @@ import typer
 from fleetctl.cli import output
 from fleetctl.cli.app import FleetTyper
 from fleetctl.errors import FleetError
+from fleetctl.server.connections import CONNECTION_LIMIT, REQUEST_TIMEOUT
 
 DbOpt = Annotated[str | None, typer.Option("--db", help="SQLite path or postgresql:// URL "
                                            "(default: FLEET_DB, else fleet.db in the user data dir).",
@@ -66,15 +67,25 @@ def serve(
         "--retention", metavar="DURATION",
         help="Prune audit records, delivered change-log entries and read message deliveries older than "
              "this, a minute after start and then daily, in the background ('off' never prunes).")] = "90d",
+    connection_limit: Annotated[int, typer.Option(
+        "--connection-limit", metavar="N", min=1,
+        help="Open connections served at once; more wait to be accepted.")] = CONNECTION_LIMIT,
+    request_timeout: Annotated[float, typer.Option(
+        "--request-timeout", metavar="S", min=0.5,
+        help="Seconds a client has to send a whole request (headers and body); slower ones are dropped.")
+    ] = REQUEST_TIMEOUT,
 ) -> None:
     """Run the fleet server (waitress) on the database; migrations run at start. Humans sign in to the
-    web console at /ui (e.g. http://127.0.0.1:8700/ui) with their token."""
+    web console at /ui (e.g. http://127.0.0.1:8700/ui) with their token.
+
+    GET /healthz is liveness; GET /readyz is readiness (503 while the database is unreachable, and so
+    is every request that needs it; the server recovers by itself when the database is back).
+    """
     import logging
     import signal
 
-    import waitress
-
     from fleetctl.server.app import MAX_BODY, create_app
+    from fleetctl.server.connections import create_server
     from fleetctl.services import audit, prune
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -88,9 +99,9 @@ def serve(
     proxy = {"trusted_proxy": trusted_proxy, "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto"},
              "trusted_proxy_count": 1} if trusted_proxy else {}
     try:
-        server = waitress.create_server(app, host=host, port=port, threads=threads, ident="fleetctl",
-                                        clear_untrusted_proxy_headers=True,
-                                        max_request_body_size=MAX_BODY + 65536, **proxy)
+        server = create_server(app, host, port, threads, connection_limit, request_timeout, ident="fleetctl",
+                               clear_untrusted_proxy_headers=True, max_request_body_size=MAX_BODY + 65536,
+                               **proxy)
     except OSError as exc:
         audit.writer.stop()
         getattr(app.config["LIMITER"], "stop", lambda: None)()

@@ -21,7 +21,8 @@ and a wake prompt that tells a waking agent what changed while it slept.
 New here? `fleetctl quickstart` starts a demo server with two fleets and plays three stories.
 
 Exit codes: 0 ok, 1 error, 2 usage, 3 not authenticated or not allowed, 4 not found,
-5 conflict or invalid transition, 6 rate limited, 7 server unreachable, 130 interrupted (Ctrl-C).
+5 conflict or invalid transition, 6 rate limited, 7 server unreachable or unavailable (503),
+130 interrupted (Ctrl-C).
 
 Environment: FLEET_URL, FLEET_TOKEN, FLEET_PROFILE, FLEET_OUTPUT=json, FLEET_TIMEOUT, FLEET_DB,
 FLEET_CONFIG_DIR, FLEET_DATA_DIR, NO_COLOR."""

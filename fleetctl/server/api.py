@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from flask import Blueprint, g, jsonify, request
 
 from fleetctl.errors import BadRequest, NotFound
+from fleetctl.server import idempotency
 from fleetctl.server.fields import F, parse_body, parse_query
 
 
@@ -26,6 +27,12 @@ class Route:
 
 ROUTES: list[Route] = []
 INT64_MAX = 2**63 - 1  # path ids past this cannot exist (and would overflow the database driver)
+IDEMPOTENCY_PARAM = {
+    "name": "Idempotency-Key", "in": "header", "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+    "description": "Makes the write safe to retry: a repeat with the same key and body within 24 hours gets "
+                   "the first answer back (header Idempotent-Replayed: true) and changes nothing; the same "
+                   "key with another body is 422."}
 
 
 def route(bp: Blueprint, rule: str, method: str = "GET", *, summary: str, action: str | None = None,
@@ -44,6 +51,12 @@ def route(bp: Blueprint, rule: str, method: str = "GET", *, summary: str, action
             g.public = not auth
             if any(v > INT64_MAX if isinstance(v, int) else "\x00" in v for v in kwargs.values()):
                 raise NotFound("no such item (id out of range or name with a NUL byte)")
+            key = idempotency.requested_key() if auth else None
+            if key is not None:
+                return idempotency.handle(key, action, lambda: run(kwargs))
+            return run(kwargs)
+
+        def run(kwargs):
             if body is not None:
                 kwargs["body"] = parse_body(json_body(), body)
             if query is not None:
@@ -112,6 +125,8 @@ def openapi(version: str) -> dict:
         if r.query:
             params = params + [{"name": n, "in": "query", "required": f.required, "schema": f.schema()}
                                for n, f in r.query.items()]
+        if r.auth and r.method in idempotency.WRITES:
+            params = params + [IDEMPOTENCY_PARAM]
         if params:
             op["parameters"] = params
         if r.body is not None:

@@ -6,17 +6,20 @@ import json
 
 from flask import Flask, current_app, g, request
 
-from fleetctl.errors import FleetError, RateLimited, Unauthorized
+from fleetctl import db
+from fleetctl.errors import FleetError, RateLimited, ServiceUnavailable, Unauthorized
+from fleetctl.server import idempotency
 from fleetctl.services import audit, tokens
 
-PUBLIC_PATHS = ("/healthz", "/v1/openapi.json")
+PUBLIC_PATHS = ("/healthz", "/readyz", "/v1/openapi.json")
+OWNER_ALWAYS = ("agents.revoke", "agents.update")  # endpoints an owner reaches past every rate limit
 
 
 def client_ip() -> str | None:
     return request.remote_addr
 
 
-def authenticate() -> None:
+def authenticate():
     """before_request: resolve the caller from its token and count the request against its limits."""
     g.member = None
     g.resource = None
@@ -33,13 +36,27 @@ def authenticate() -> None:
         g.refused_member = getattr(refused, "member", None)
         g.refused_fleet = getattr(refused, "fleet", None)
         g.resource = getattr(refused, "resource", None)
+        if getattr(refused, "token_id", None):  # genuine but revoked: its own kept answers stay readable
+            replayed = idempotency.replay_for_revoked(refused.member, refused.token_id)
+            if replayed is not None:
+                return replayed
         raise
     g.member = member
     g.token_id = token_id
-    limiter = current_app.config["LIMITER"]
-    for key, limit, label in ((f"fleet:{member.fleet_id}", member.fleet.rate_limit, "fleet"),
-                              (f"member:{member.id}", member.rate_limit, "member")):
-        verdict = limiter.hit(key, limit)
+    if member.role == "owner" and request.endpoint in OWNER_ALWAYS:
+        return None  # an owner can always revoke or update a member, whatever the fleet's load
+    limit_rate(current_app.config["LIMITER"], member)
+    return None
+
+
+def limit_rate(limiter, member) -> None:
+    """Count the request against the member's limit and its fleet's; 429 past either. A request the
+    member's own limit refuses is not counted against the fleet, so one member flooding cannot spend
+    the budget of the others."""
+    own = (f"member:{member.id}", member.rate_limit, "member")
+    fleet = (f"fleet:{member.fleet_id}", member.fleet.rate_limit, "fleet")
+    for (key, limit, label), count in ((own, False), (fleet, True), (own, True)):
+        verdict = limiter.hit(key, limit, count=count)
         if label == "member":
             g.rate = verdict
         if not verdict.allowed:
@@ -105,6 +122,7 @@ class FloodShield:
 
 
 def install(app: Flask) -> None:
+    app.before_request(db.check_connection)
     app.before_request(authenticate)
     app.after_request(record)
     app.wsgi_app = FloodShield(app.wsgi_app)
@@ -114,4 +132,6 @@ def rate_headers(err: FleetError) -> dict:
     if isinstance(err, RateLimited):
         return {"Retry-After": str(err.retry_after), "RateLimit-Limit": str(err.limit),
                 "RateLimit-Remaining": "0", "RateLimit-Reset": str(err.reset)}
+    if isinstance(err, ServiceUnavailable):
+        return {"Retry-After": str(err.retry_after)}
     return {}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, g
 
-from fleetctl import __version__
+from fleetctl import __version__, db
 from fleetctl.server.api import openapi, route
 from fleetctl.services import members
 
@@ -14,6 +14,13 @@ bp = Blueprint("system", __name__)
 @route(bp, "/healthz", summary="Liveness check; needs no token.", auth=False)
 def healthz():
     return {"ok": True, "version": __version__}
+
+
+@route(bp, "/readyz", summary="Readiness: 200 when the database answers, 503 while it does not; needs no token.",
+       auth=False)
+def readyz():
+    db.ping()
+    return {"ok": True, "version": __version__, "database": db.engine()}
 
 
 @route(bp, "/v1/openapi.json", summary="This API description.", auth=False)

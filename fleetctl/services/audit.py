@@ -81,15 +81,26 @@ class RefusalAggregator:
 
 
 class AuditWriter:
-    """A queue that never blocks a request, drained to the database every half second."""
+    """A queue that never blocks a request, drained to the database every half second.
+
+    While the database is unreachable the records stay queued (at most `maxsize`, then new ones are
+    dropped and counted) and the batch that failed is kept to be written first when it is back.
+    """
 
     def __init__(self, maxsize: int = 100_000) -> None:
         self._queue: queue.Queue = queue.Queue(maxsize=maxsize)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._flush_lock = threading.Lock()
+        self._retry: list[dict] = []  # the batch a failed write left, written before anything newer
+        self._failing = False
         self.dropped = 0
         self.refusals = RefusalAggregator()
+
+    @property
+    def pending(self) -> int:
+        """Records queued or waiting for the database, not yet written."""
+        return self._queue.qsize() + len(self._retry)
 
     def record(self, fleet: str | None, member: str | None, action: str, resource: str | None,
                status: int, ip: str | None) -> None:
@@ -125,7 +136,7 @@ class AuditWriter:
             except Exception:  # the audit writer must never take the server down
                 log.exception("could not write aggregated refusals")
             while True:
-                batch = []
+                batch, self._retry = self._retry, []
                 while len(batch) < BATCH:
                     try:
                         batch.append(self._queue.get_nowait())
@@ -137,9 +148,25 @@ class AuditWriter:
                     with db.write():
                         AuditEntry.insert_many(batch).execute()
                     written += len(batch)
-                except Exception:  # the audit writer must never take the server down
-                    log.exception("could not write %d audit records", len(batch))
+                except Exception as exc:  # the audit writer must never take the server down
+                    if not db.is_outage(exc):
+                        log.exception("could not write %d audit records; dropped", len(batch))
+                        self.dropped += len(batch)
+                        return written
+                    self._retry = batch
+                    self._trouble(exc)
                     return written
+                if self._failing:
+                    self._failing = False
+                    log.warning("audit log: database reachable again; writing the records kept meanwhile")
+
+    def _trouble(self, exc: Exception) -> None:
+        """Reconnect next time; log once per outage."""
+        db.outage_seen()
+        if not self._failing:
+            log.warning("audit log: database unavailable, keeping up to %d records in memory: %s",
+                        self._queue.maxsize, db.first_line(exc))
+        self._failing = True
 
     def stop(self) -> None:
         """Stop the thread after a last flush (called on shutdown)."""

@@ -176,7 +176,12 @@ class SharedWindow(SlidingWindow):
                     self._remote.setdefault(key, {})
 
     def _trouble(self, exc: Exception) -> None:
-        """Log the first failure of an outage only (the sync retries every interval)."""
+        """Drop this thread's connection (the next try reconnects); log the first failure of an outage
+        only (the sync retries every interval and resynchronises when the database is back)."""
+        from fleetctl import db
+
+        if db.is_outage(exc):
+            db.outage_seen()
         if not self._failing:
             self._failing = True
             log.warning("shared rate limits: database unreachable, deciding locally until it is back: %s", exc)

@@ -130,7 +130,13 @@ class AuthCache:
             self._entries[key] = _Entry(member, token_id, time.monotonic() + self.ttl)
 
     def drop_member(self, member_id: int) -> None:
-        """Forget every cached token of a member (revoke, rotate, update)."""
+        """Forget every cached token of a member (revoke, rotate, update), now and again when the
+        transaction commits: meanwhile a request may have cached a token that is no longer good."""
+        self._drop(member_id)
+        if db.database.obj is not None and db.database.in_transaction():
+            db.database.after_commit(lambda: self._drop(member_id))
+
+    def _drop(self, member_id: int) -> None:
         with self._lock:
             for key in [k for k, e in self._entries.items() if e.member.id == member_id]:
                 del self._entries[key]
@@ -144,6 +150,9 @@ cache = AuthCache()
 failures = SlidingWindow(60.0)
 
 
+PER_TOKEN_FAILURES = 5  # per address and token row, once the address is over its limit
+
+
 def _flood_refusal(key: str, ip: str | None) -> RateLimited | None:
     over = failures.hit(f"ip:{ip}", AUTH_FAILURES_PER_MINUTE, count=False)
     if over.allowed or cache.known(key):
@@ -154,33 +163,55 @@ def _flood_refusal(key: str, ip: str | None) -> RateLimited | None:
 
 def flood_refusal(token: str, ip: str | None) -> RateLimited | None:
     """The 429 that `authenticate` would answer before any work, or None: lets the server refuse a
-    flood of bad tokens without building a request for each one."""
+    flood of bad tokens without building a request for each one. Only malformed tokens are refused
+    here: a well-formed one may be genuine and gets a database look-up first (`authenticate`)."""
     key = hashlib.sha256((token or "").encode()).hexdigest()
     if cache.get(key) is not None:
         return None
-    return _flood_refusal(key, ip)
+    refusal = _flood_refusal(key, ip)
+    if refusal is None:
+        return None
+    try:
+        parse(token)
+    except Unauthorized:
+        return refusal
+    return None
 
 
 def authenticate(token: str, ip: str | None) -> tuple[Member, int]:
     """Return the (member, token id) behind a bearer token, or raise Unauthorized / RateLimited.
 
-    Order matters for cost: the cache answers first; an IP that keeps failing is refused before
-    any database or bcrypt work; only then is the secret checked with bcrypt.
+    Order matters for cost: the cache answers first; from an address that keeps failing, a token
+    that is malformed or names no token row is refused before any bcrypt work, and one naming a real
+    row gets a small budget of its own (per address and row) instead of the address's, so a flood of
+    forged tokens cannot lock out the genuine agents behind the same address; only then is the
+    secret checked with bcrypt.
     """
     key = hashlib.sha256((token or "").encode()).hexdigest()
     entry = cache.get(key)
     if entry is not None:
         return entry.member, entry.token_id
     refusal = _flood_refusal(key, ip)
-    if refusal is not None:
-        raise refusal
-    ip_key = f"ip:{ip}"
+    budgets = [f"ip:{ip}"]
     try:
-        fleet_id, token_id, secret = parse(token)
+        try:
+            fleet_id, token_id, secret = parse(token)
+        except Unauthorized:
+            if refusal is not None:
+                raise refusal from None
+            raise
         row = (Token.select(Token, Member, Fleet).join(Member).join(Fleet)
                .where(Token.id == token_id, Token.fleet == fleet_id).first())
         if row is None:
+            if refusal is not None:
+                raise refusal
             raise Unauthorized("token revoked or unknown")
+        if refusal is not None:
+            budgets.append(f"ip:{ip}:token:{row.id}")
+            own = failures.hit(budgets[1], PER_TOKEN_FAILURES, count=False)
+            if not own.allowed:
+                raise RateLimited("too many failed authentications for this token from this address",
+                                  retry_after=own.retry_after, limit=PER_TOKEN_FAILURES, reset=own.reset)
         if not bcrypt.checkpw(secret[:SECRET_LEN].encode(), row.secret_hash.encode()):
             # A wrong secret for a real token: audited under that token's fleet, naming whose token
             # it was, so the fleet's owners see attempts against their members.
@@ -191,9 +222,11 @@ def authenticate(token: str, ip: str | None) -> tuple[Member, int]:
             # A genuine but revoked token: name its member, so its fleet's owners see it in the audit log.
             refused = Unauthorized("token revoked or unknown")
             refused.member = row.member
+            refused.token_id = row.id
             raise refused
     except Unauthorized:
-        failures.hit(ip_key, AUTH_FAILURES_PER_MINUTE)
+        for budget, limit in zip(budgets, (AUTH_FAILURES_PER_MINUTE, PER_TOKEN_FAILURES), strict=False):
+            failures.hit(budget, limit)
         raise
     cache.put(key, row.member, row.id)
     return row.member, row.id
