@@ -15,6 +15,8 @@ DbOpt = Annotated[str | None, typer.Option("--db", help="SQLite path or postgres
                                            "(default: FLEET_DB, else fleet.db in the user data dir).",
                                            envvar="FLEET_DB", show_envvar=True)]
 
+RELEASE_GRACE = 0.3  # seconds a stopping server keeps sending the answers of the waiters it released
+
 fleet_app = FleetTyper(help="Create fleets (local: runs against the database, no network).")
 db_app = FleetTyper(help="Database maintenance (local): upgrade, backup, info.")
 
@@ -40,6 +42,10 @@ def serve(
     trusted_proxy: Annotated[str | None, typer.Option(
         "--trusted-proxy", help="Address of a load balancer whose X-Forwarded-For names the client "
                                 "(for the audit log and the per-address limit on failed logins).")] = None,
+    max_waiters: Annotated[int, typer.Option(
+        "--max-waiters", min=0, max=10_000, metavar="N",
+        help="Live wake: at most N requests held waiting for news (GET /v1/wake?wait=S), on threads of "
+             "their own; over the bound a wait answers at once. 0 turns waiting off.")] = 256,
 ) -> None:
     """Run the fleet server (waitress) on the database; migrations run at start."""
     import logging
@@ -49,7 +55,8 @@ def serve(
 
     from fleetctl import config
     from fleetctl.server.app import MAX_BODY, create_app
-    from fleetctl.services import audit
+    from fleetctl.server.waiting import WaitDispatcher
+    from fleetctl.services import audit, wakeup
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
@@ -60,16 +67,29 @@ def serve(
     proxy = {"trusted_proxy": trusted_proxy, "trusted_proxy_headers": {"x-forwarded-for"},
              "trusted_proxy_count": 1} if trusted_proxy else {}
     try:
+        # Waiting requests get threads of their own (WaitDispatcher); the look-ahead of one request
+        # lets waitress notice a client that hangs up while its request waits.
+        wakeup.hub.configure(max_waiters, db_slots=threads)
         server = waitress.create_server(app, host=host, port=port, threads=threads, ident="fleetctl",
                                         clear_untrusted_proxy_headers=True,
-                                        max_request_body_size=MAX_BODY + 65536, **proxy)
+                                        max_request_body_size=MAX_BODY + 65536,
+                                        channel_request_lookahead=1,
+                                        _dispatcher=WaitDispatcher(threads, max_waiters), **proxy)
     except OSError as exc:
         audit.writer.stop()
         getattr(app.config["LIMITER"], "stop", lambda: None)()
+        getattr(app.config["WAKE_LISTENER"], "stop", lambda: None)()
         raise FleetError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
-    def stop(_signum, _frame):
+    def leave(_signum=None, _frame=None):
         raise SystemExit(0)
+
+    def stop(_signum, _frame):
+        if wakeup.hub.close():  # release every waiter now; keep serving a moment so their answers go out
+            signal.signal(signal.SIGALRM, leave)
+            signal.setitimer(signal.ITIMER_REAL, RELEASE_GRACE)
+            return
+        leave()
 
     signal.signal(signal.SIGTERM, stop)
     shown = url if "://" not in url else url.split("@")[-1]
@@ -83,6 +103,7 @@ def serve(
         server.close()
         audit.writer.stop()
         getattr(app.config["LIMITER"], "stop", lambda: None)()
+        getattr(app.config["WAKE_LISTENER"], "stop", lambda: None)()
         print("fleetctl server stopped", flush=True)
 
 

@@ -1,0 +1,154 @@
+"""Held wake requests (`GET /v1/wake?wait=S`) and the waitress dispatcher that keeps them off the worker threads.
+
+`fleetctl serve` gives waitress a `WaitDispatcher`: requests that ask to wait go to a pool of their
+own (at most `--max-waiters` threads, grown on demand), every other request to the usual
+`--threads` workers, so a waiting request never takes a thread that serves the others. When the
+waiters' pool is full, a wait request goes to the workers and answers at once with what there is.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from urllib.parse import parse_qs
+
+from flask import g, request
+from waitress.task import ThreadedTaskDispatcher
+
+from fleetctl.errors import Unauthorized
+from fleetctl.services import tokens, wakeup
+
+TICK = 1.0  # how often a waiter looks at its client, its token and the clock
+MIN_GAP, MAX_GAP = 0.05, 0.5  # between two re-checks of one waiter (bursts of writes coalesce)
+WAIT_PATH = "/v1/wake"
+_local = threading.local()  # `dedicated` is set in the threads of the waiters' pool
+
+
+def may_wait() -> bool:
+    """Whether this thread may hold a request: always without a WaitDispatcher, only its waiters' threads with one."""
+    return not WaitDispatcher.active or getattr(_local, "dedicated", False)
+
+
+def hold(peek: Callable[[], dict], seconds: int) -> dict:
+    """Answer `peek()` once it has news, or after `seconds` (then `empty: true`); at once when over a bound."""
+    hub = wakeup.hub
+    deadline = time.monotonic() + seconds
+    with hub.watch(g.member) if may_wait() else _no_slot() as watcher:
+        result = peek()  # after registering: any change committed from here on wakes this waiter
+        if watcher is None:
+            return result
+        key = tokens.cache_key(request.headers.get("Authorization", "").partition(" ")[2].strip())
+        disconnected = request.environ.get("waitress.client_disconnected", lambda: False)
+        verify_at = time.monotonic() + max(1.0, tokens.CACHE_TTL)
+        gap = MIN_GAP
+        last_check = time.monotonic()
+        while result["empty"]:
+            left = deadline - time.monotonic()
+            if left <= 0 or hub.closing.is_set() or disconnected():
+                return result
+            with hub.db_gate.released():
+                woken = watcher.wait(min(TICK, left))
+            if hub.closing.is_set():
+                return result
+            now = time.monotonic()
+            if now >= verify_at or not tokens.cache.known(key):
+                with hub.db_gate.held():
+                    if not tokens.still_live(g.token_id):
+                        raise Unauthorized("token revoked while waiting")
+                verify_at = now + max(1.0, tokens.CACHE_TTL)
+            if not woken:
+                continue
+            pause = last_check + gap - time.monotonic()
+            if pause > 0:  # a burst of writes: one re-check for all of it
+                time.sleep(min(pause, max(0.0, deadline - time.monotonic())))
+            watcher.event.clear()
+            with hub.db_gate.held():
+                result = peek()
+            last_check = time.monotonic()
+            gap = min(MAX_GAP, gap * 2)
+        return result
+
+
+class _no_slot:
+    """`hub.watch` for a thread that must not hold a request: no watcher."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+
+def is_wait(channel) -> bool:
+    """Whether the request a waitress channel is about to serve is a `GET /v1/wake?wait=...`."""
+    requests = getattr(channel, "requests", None)
+    if not requests:
+        return False
+    req = requests[0]
+    if getattr(req, "command", None) != "GET" or not (getattr(req, "path", "") or "").endswith(WAIT_PATH):
+        return False
+    return "wait" in parse_qs(getattr(req, "query", "") or "")
+
+
+class _Gated:
+    """A waiters' pool task: served holding a database slot, which the wait gives back while it blocks."""
+
+    def __init__(self, channel) -> None:
+        self.channel = channel
+
+    def service(self) -> None:
+        with wakeup.hub.db_gate.held():
+            self.channel.service()
+
+    def cancel(self) -> None:
+        self.channel.cancel()
+
+    def __repr__(self) -> str:
+        return repr(self.channel)
+
+
+class WaitDispatcher:
+    """A waitress task dispatcher with two pools: `threads` workers, and up to `max_waiters` waiters."""
+
+    active = False  # set once a server runs with it: from then on only the waiters' pool may hold requests
+
+    def __init__(self, threads: int, max_waiters: int) -> None:
+        self.workers = ThreadedTaskDispatcher()
+        self.waiters = ThreadedTaskDispatcher()
+        self.waiters.start_new_thread = self._start_waiter
+        self.max_waiters = max_waiters
+        self.workers.set_thread_count(threads)
+        WaitDispatcher.active = True
+
+    def _start_waiter(self, target, thread_no: int) -> None:
+        def run(number: int) -> None:
+            _local.dedicated = True
+            target(number)
+
+        threading.Thread(target=run, name=f"fleetctl-waiter-{thread_no}", args=(thread_no,), daemon=True).start()
+
+    def set_thread_count(self, count: int) -> None:
+        self.workers.set_thread_count(count)
+
+    def add_task(self, task) -> None:
+        """Route a wait request to a free waiter thread (started if needed), anything else to the workers."""
+        if self.max_waiters > 0 and is_wait(task):
+            pool = self.waiters
+            with pool.lock:
+                running = len(pool.threads) - pool.stop_count
+                idle = running - pool.active_count - len(pool.queue)
+            if idle > 0 or running < self.max_waiters:
+                if idle <= 0:
+                    pool.set_thread_count(running + 1)
+                pool.add_task(_Gated(task))
+                return
+        self.workers.add_task(task)
+
+    def shutdown(self, cancel_pending: bool = True, timeout: float = 5) -> bool:
+        """Release every waiter at once, then stop both pools (within `timeout` together)."""
+        wakeup.hub.close()
+        started = time.monotonic()
+        done = self.waiters.shutdown(cancel_pending, timeout / 2)
+        left = max(0.5, timeout - (time.monotonic() - started))
+        return self.workers.shutdown(cancel_pending, left) and done

@@ -1,0 +1,210 @@
+"""Live wake: requests waiting for a member's news, and the wake-up that each committed change sends them.
+
+`changes.record` calls `note(fleet_id, member_id)` inside the write transaction. Once the transaction
+commits, the waiters the change may concern are woken: the addressed member's when the change names
+one, else every waiter of the change's fleet and every cross-fleet waiter. A waiter woken for nothing
+re-checks its wake and waits again, so a coarse wake-up costs a peek, never news. On PostgreSQL the
+change also sends a NOTIFY (delivered by PostgreSQL at commit) that wakes the waiters held by the
+other servers on the same database (`wakeup_pg`).
+
+A waiter cannot miss a wake-up that arrives between its check and its wait: it registers (`watch`)
+before it peeks, and a wake-up sets its event, which its next wait sees at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from fleetctl import db
+
+log = logging.getLogger("fleetctl.wakeup")
+
+DEFAULT_MAX_WAITERS = 256
+PER_MEMBER = 8  # concurrent waits of one member; more answer at once (a daemon holds one per profile)
+
+
+@dataclass(eq=False)
+class Watcher:
+    """One waiting request: the member it waits for and the event a wake-up sets."""
+
+    member_id: int
+    fleet_id: int
+    cross_fleet: bool
+    event: threading.Event = field(default_factory=threading.Event)
+
+    def wait(self, timeout: float) -> bool:
+        """Block until woken or `timeout` seconds pass; True if woken (the event is cleared for the next wait)."""
+        woken = self.event.wait(timeout)
+        self.event.clear()
+        return woken
+
+
+class Hub:
+    """The waiters of this process, indexed by member and by fleet, and the bound on how many may wait."""
+
+    def __init__(self, max_waiters: int = DEFAULT_MAX_WAITERS) -> None:
+        self._lock = threading.Lock()
+        self._by_member: dict[int, set[Watcher]] = {}
+        self._by_fleet: dict[int, set[Watcher]] = {}
+        self._cross: set[Watcher] = set()
+        self.closing = threading.Event()
+        self.configure(max_waiters)
+
+    def configure(self, max_waiters: int, db_slots: int = 8) -> None:
+        """Set the bound on concurrent waiters and on waiters holding a database connection at once."""
+        self.max_waiters = max_waiters
+        self._slots = threading.BoundedSemaphore(max(1, max_waiters))
+        self.db_gate = DbGate(db_slots)
+        self.closing.clear()
+
+    @property
+    def count(self) -> int:
+        """How many requests are waiting now."""
+        with self._lock:
+            return sum(len(w) for w in self._by_member.values())
+
+    @contextlib.contextmanager
+    def watch(self, member) -> Iterator[Watcher | None]:
+        """Register a waiter for `member` for the block; yields None when over a bound or closing (answer at once)."""
+        if self.closing.is_set() or self.max_waiters <= 0 or not self._slots.acquire(blocking=False):
+            yield None
+            return
+        watcher = Watcher(member.id, member.fleet_id, bool(member.cross_fleet))
+        try:
+            with self._lock:
+                mine = self._by_member.setdefault(member.id, set())
+                if len(mine) >= PER_MEMBER:
+                    watcher = None
+                else:
+                    mine.add(watcher)
+                    self._by_fleet.setdefault(member.fleet_id, set()).add(watcher)
+                    if watcher.cross_fleet:
+                        self._cross.add(watcher)
+            yield watcher
+        finally:
+            if watcher is not None:
+                self._forget(watcher)
+            self._slots.release()
+
+    def _forget(self, watcher: Watcher) -> None:
+        with self._lock:
+            for index, key in ((self._by_member, watcher.member_id), (self._by_fleet, watcher.fleet_id)):
+                group = index.get(key)
+                if group is not None:
+                    group.discard(watcher)
+                    if not group:
+                        del index[key]
+            self._cross.discard(watcher)
+
+    def wake(self, fleet_id: int | None, member_id: int | None = None) -> int:
+        """Wake the waiters a change may concern (all of them with no fleet); returns how many."""
+        with self._lock:
+            if fleet_id is None:
+                targets = [w for group in self._by_member.values() for w in group]
+            elif member_id is not None:
+                targets = list(self._by_member.get(member_id, ()))
+            else:
+                targets = [*self._by_fleet.get(fleet_id, ()), *self._cross]
+        for watcher in targets:
+            watcher.event.set()
+        return len(targets)
+
+    def close(self) -> int:
+        """Server shutdown: release every waiter at once and admit no new one; returns how many were waiting."""
+        self.closing.set()
+        return self.wake(None)
+
+
+class DbGate:
+    """Bounds how many waiting requests hold a database connection at once.
+
+    A waiter gives its slot back, and closes its thread's connection, while it blocks (`released`),
+    and takes a slot again to re-check (`held`), so hundreds of waiters cost a handful of
+    connections (PostgreSQL's `max_connections` is finite). `held` nests: a thread that holds a slot
+    keeps it.
+    """
+
+    def __init__(self, slots: int) -> None:
+        self._slots = threading.BoundedSemaphore(max(1, slots))
+        self._local = threading.local()
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        """Hold a slot for the block; the thread's connection is closed when the slot is given back."""
+        if getattr(self._local, "held", False):
+            yield
+            return
+        self._slots.acquire()
+        self._local.held = True
+        try:
+            yield
+        finally:
+            self._local.held = False
+            release_connection()
+            self._slots.release()
+
+    @contextlib.contextmanager
+    def released(self) -> Iterator[None]:
+        """Around a wait: no connection and no slot held during the block (taken back after it, if held before)."""
+        release_connection()
+        was_held = getattr(self._local, "held", False)
+        if was_held:
+            self._local.held = False
+            self._slots.release()
+        try:
+            yield
+        finally:
+            if was_held:
+                self._slots.acquire()
+                self._local.held = True
+
+
+def release_connection() -> None:
+    """Close this thread's database connection unless a transaction is open (it reconnects when next used)."""
+    with contextlib.suppress(Exception):
+        if not db.database.in_transaction():
+            db.database.close()
+
+
+hub = Hub()
+_pending = threading.local()
+
+
+def note(fleet_id: int, member_id: int | None = None) -> None:
+    """Called inside a write transaction by `changes.record`: wake the waiters it concerns once it commits.
+
+    Never raises: a wake-up that fails costs latency (the waiter's wait times out), never the write.
+    """
+    try:
+        if db.engine() == "postgres" and _first_in_transaction(fleet_id, member_id):
+            from fleetctl.services import wakeup_pg
+
+            wakeup_pg.notify(fleet_id, member_id)
+        db.database.after_commit(lambda: _wake_safely(fleet_id, member_id))
+    except Exception:  # noqa: BLE001 - the write matters more than its wake-up
+        log.exception("cannot schedule the wake-up of fleet %s", fleet_id)
+
+
+def _first_in_transaction(fleet_id: int, member_id: int | None) -> bool:
+    """Whether this (fleet, member) was not noted yet in the current transaction (one NOTIFY each)."""
+    top = db.database.top_transaction()
+    if top is None:
+        return True
+    if getattr(_pending, "transaction", None) is not top:
+        _pending.transaction, _pending.keys = top, set()
+    key = (fleet_id, member_id)
+    if key in _pending.keys:
+        return False
+    _pending.keys.add(key)
+    return True
+
+
+def _wake_safely(fleet_id: int, member_id: int | None) -> None:
+    try:
+        hub.wake(fleet_id, member_id)
+    except Exception:  # noqa: BLE001 - runs after the commit: the request must still succeed
+        log.exception("wake-up of fleet %s failed", fleet_id)
