@@ -35,7 +35,8 @@ class Waiter(threading.Thread):
 
     def __init__(self, actor, seconds, **params):
         super().__init__(daemon=True)
-        self.actor, self.path = actor, "/v1/wake?" + "&".join(f"{k}={v}" for k, v in {"wait": seconds, **params}.items())
+        query = "&".join(f"{k}={v}" for k, v in {"wait": seconds, **params}.items())
+        self.actor, self.path = actor, f"/v1/wake?{query}"
         self.status = self.body = self.done_at = None
         self.start()
 
