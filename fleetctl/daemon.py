@@ -105,6 +105,11 @@ class Daemon:
         target.next_at = time.monotonic() + delay
         return delay
 
+    def retry(self, target: Target, err: FleetError) -> float:
+        """The delay after a server error: soon if the server went away or failed, else backed off."""
+        away = isinstance(err, Unreachable) or err.http_status >= 500
+        return self.reconnect(target) if away else self.backoff(target)
+
     def _name(self, target: Target) -> str:
         """`fleet/name (profile)` for the log; the profile or URL until the server has answered."""
         if target.address is None:
@@ -123,8 +128,7 @@ class Daemon:
         except FleetError as err:
             if self.stopping.is_set():
                 return 0
-            away = isinstance(err, Unreachable) or err.http_status >= 500
-            delay = self.reconnect(target) if away else self.backoff(target)
+            delay = self.retry(target, err)
             self.say(f"{target.profile or target.client.url}: cannot wake: {err.detail}; retry in {delay:.0f}s")
             return int(err.exit_code)
         if data["empty"]:
@@ -153,7 +157,7 @@ class Daemon:
         try:
             target.client.post("/v1/wake/ack", {"cursor": data["cursor"]})
         except FleetError as err:
-            delay = self.backoff(target)
+            delay = self.retry(target, err)
             self.say(f"{who}: {news} new; command exited 0 but the ack failed: {err.detail}; "
                      f"retry in {delay:.0f}s")
             return int(err.exit_code)
@@ -176,8 +180,9 @@ class Daemon:
                 env["FLEET_TOKEN"] = target.client.token
             env.pop("FLEET_PROFILE", None)
             try:
+                # A process group of its own: stopping the daemon stops the command and all its children.
                 process = subprocess.Popen(self.command, shell=True, stdin=subprocess.PIPE, env=env,
-                                           stdout=self.command_stdout)
+                                           stdout=self.command_stdout, process_group=0)
             except OSError as exc:
                 self.say(f"cannot run `{self.command}`: {exc}")
                 return 127
@@ -242,13 +247,14 @@ class Daemon:
             running = list(self._running)
         for process in running:
             with contextlib.suppress(OSError):
-                process.terminate()
+                os.killpg(process.pid, signal.SIGTERM)
         deadline = time.monotonic() + STOP_GRACE
         for process in running:
             try:
                 process.wait(max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                process.kill()
+                with contextlib.suppress(OSError):
+                    os.killpg(process.pid, signal.SIGKILL)
 
     def run(self, once: bool = False) -> int:
         """Run one round (`once`) or wait for news until Ctrl-C (exit 130) or SIGTERM (exit 0)."""
