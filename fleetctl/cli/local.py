@@ -15,6 +15,7 @@ DbOpt = Annotated[str | None, typer.Option("--db", help="SQLite path or postgres
                                            "(default: FLEET_DB, else fleet.db in the user data dir).",
                                            envvar="FLEET_DB", show_envvar=True)]
 
+WAITRESS_CONNECTIONS = 100  # waitress's default connection limit, for the requests that do not wait
 RELEASE_GRACE = 0.3  # seconds a stopping server keeps sending the answers of the waiters it released
 
 fleet_app = FleetTyper(help="Create fleets (local: runs against the database, no network).")
@@ -67,13 +68,15 @@ def serve(
     proxy = {"trusted_proxy": trusted_proxy, "trusted_proxy_headers": {"x-forwarded-for"},
              "trusted_proxy_count": 1} if trusted_proxy else {}
     try:
-        # Waiting requests get threads of their own (WaitDispatcher); the look-ahead of one request
+        # Waiting requests get threads of their own (WaitDispatcher) and connections on top of
+        # waitress's usual 100; poll() has no 1024-descriptor ceiling; the look-ahead of one request
         # lets waitress notice a client that hangs up while its request waits.
         wakeup.hub.configure(max_waiters, db_slots=threads)
         server = waitress.create_server(app, host=host, port=port, threads=threads, ident="fleetctl",
                                         clear_untrusted_proxy_headers=True,
                                         max_request_body_size=MAX_BODY + 65536,
-                                        channel_request_lookahead=1,
+                                        connection_limit=WAITRESS_CONNECTIONS + max_waiters,
+                                        asyncore_use_poll=True, channel_request_lookahead=1,
                                         _dispatcher=WaitDispatcher(threads, max_waiters), **proxy)
     except OSError as exc:
         audit.writer.stop()
