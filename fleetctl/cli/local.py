@@ -69,14 +69,13 @@ def serve(
              "trusted_proxy_count": 1} if trusted_proxy else {}
     try:
         # Waiting requests get threads of their own (WaitDispatcher) and connections on top of
-        # waitress's usual 100; poll() has no 1024-descriptor ceiling; the look-ahead of one request
-        # lets waitress notice a client that hangs up while its request waits.
+        # waitress's usual 100; poll() has no 1024-descriptor ceiling.
         wakeup.hub.configure(max_waiters, db_slots=threads)
         server = waitress.create_server(app, host=host, port=port, threads=threads, ident="fleetctl",
                                         clear_untrusted_proxy_headers=True,
                                         max_request_body_size=MAX_BODY + 65536,
                                         connection_limit=WAITRESS_CONNECTIONS + max_waiters,
-                                        asyncore_use_poll=True, channel_request_lookahead=1,
+                                        asyncore_use_poll=True,
                                         _dispatcher=WaitDispatcher(threads, max_waiters), **proxy)
     except OSError as exc:
         audit.writer.stop()
