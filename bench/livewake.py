@@ -134,6 +134,16 @@ def _held(socks: list[socket.socket]) -> int:
     return held
 
 
+def _settle(pid: int, idle_cores: float = 0.05, timeout: float = 15.0) -> None:
+    """Wait until the server is idle (under `idle_cores` of CPU over half a second), at most `timeout`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        before = load.server_cpu_seconds(pid)
+        time.sleep(0.5)
+        if load.server_cpu_seconds(pid) - before < idle_cores * 0.5:
+            return
+
+
 def idle_waiters(ctx: Context) -> None:
     """whoami with 200 idle waiters vs none, alternated; target: throughput and p50 within 10%."""
     make = getter("/v1/whoami", [a.token for a in ctx.setup.agents])
@@ -145,7 +155,7 @@ def idle_waiters(ctx: Context) -> None:
         for _ in range(ROUNDS):
             for key in ("none", "200"):
                 socks = _open_waiters(srv.port, tokens) if key == "200" else []
-                time.sleep(1.0 if socks else 0.0)
+                _settle(srv.pid)  # the waiters' authentication and first peek are not part of the figure
                 sample, elapsed, cpu = load._measure(srv.port, make, THREADS, ctx.duration / ROUNDS, 1,
                                                      srv.pid, None)
                 if socks:
@@ -153,6 +163,7 @@ def idle_waiters(ctx: Context) -> None:
                     for sock in socks:
                         sock.close()
                     time.sleep(1.5)  # the server notices the hang-ups and frees the slots
+                    _settle(srv.pid)
                 total = totals[key]
                 total[0].latencies += sample.latencies
                 total[0].statuses.update(sample.statuses)

@@ -26,7 +26,6 @@ from waitress.task import ThreadedTaskDispatcher
 from fleetctl.errors import Unauthorized
 from fleetctl.services import tokens, wakeup
 
-TICK = 1.0  # how often a waiter looks at its client, its token and the clock
 MIN_GAP, MAX_GAP = 0.05, 0.5  # between two re-checks of one waiter (bursts of writes coalesce)
 WAIT_PATH = "/v1/wake"
 _local = threading.local()  # `dedicated` is set in the threads of the waiters' pool
@@ -41,41 +40,62 @@ def hold(peek: Callable[[], dict], seconds: int) -> dict:
     """Answer `peek()` once it has news, or after `seconds` (then `empty: true`); at once when over a bound."""
     hub = wakeup.hub
     deadline = time.monotonic() + seconds
-    with hub.watch(g.member) if may_wait() else _no_slot() as watcher:
-        result = peek()  # after registering: any change committed from here on wakes this waiter
-        if watcher is None:
-            return result
-        key = tokens.cache_key(request.headers.get("Authorization", "").partition(" ")[2].strip())
-        with parked() as disconnected:
-            return _wait_for_news(hub, watcher, peek, result, deadline, key, disconnected)
+    if not may_wait():
+        return peek()
+    with parked() as disconnected:
+        token = _Token(request.headers.get("Authorization", "").partition(" ")[2].strip(), g.token_id)
+        with hub.watch(g.member, probe=lambda: disconnected() or token.dropped()) as watcher:
+            result = peek()  # after registering: any change committed from here on wakes this waiter
+            if watcher is None:
+                return result
+            return _wait_for_news(hub, watcher, peek, result, deadline, token, disconnected)
+
+
+class _Token:
+    """The waiter's token: re-checked in the database when this server dropped it from its cache
+    (revoked or rotated here) and once per cache TTL (revoked on another server)."""
+
+    def __init__(self, token: str, token_id: int) -> None:
+        self.key, self.token_id = tokens.cache_key(token), token_id
+        self.absent_ok = False  # dropped for another reason (a member update) and found live: probe no more
+        self.verify_at = time.monotonic() + max(1.0, tokens.CACHE_TTL)
+
+    def dropped(self) -> bool:
+        return not self.absent_ok and not tokens.cache.known(self.key)
+
+    def check(self, gate: wakeup.DbGate) -> None:
+        """Raise Unauthorized when the token or its member was revoked; otherwise note when to look again."""
+        now = time.monotonic()
+        if now < self.verify_at and not self.dropped():
+            return
+        with gate.held():
+            if not tokens.still_live(self.token_id):
+                raise Unauthorized("token revoked while waiting")
+        self.absent_ok = not tokens.cache.known(self.key)
+        self.verify_at = now + max(1.0, tokens.CACHE_TTL)
 
 
 def _wait_for_news(hub: wakeup.Hub, watcher: wakeup.Watcher, peek: Callable[[], dict], result: dict,
-                   deadline: float, key: str, disconnected: Callable[[], bool]) -> dict:
-    """The loop of `hold`: block, re-check on a wake-up (bursts coalesce), look at the client and the token."""
-    verify_at = time.monotonic() + max(1.0, tokens.CACHE_TTL)
+                   deadline: float, token: _Token, disconnected: Callable[[], bool]) -> dict:
+    """The loop of `hold`: sleep until news, a probe or the deadline; re-check on news (bursts coalesce)."""
     gap = MIN_GAP
     last_check = time.monotonic()
     while result["empty"]:
-        left = deadline - time.monotonic()
+        now = time.monotonic()
+        left = deadline - now
         if left <= 0 or hub.closing.is_set() or disconnected():
             return result
         with hub.db_gate.released():
-            woken = watcher.wait(min(TICK, left))
+            news = watcher.wait(max(0.0, min(left, token.verify_at - now)))
         if hub.closing.is_set():
             return result
-        now = time.monotonic()
-        if now >= verify_at or not tokens.cache.known(key):  # revoked here (cache dropped) or anywhere (TTL)
-            with hub.db_gate.held():
-                if not tokens.still_live(g.token_id):
-                    raise Unauthorized("token revoked while waiting")
-            verify_at = now + max(1.0, tokens.CACHE_TTL)
-        if not woken:
+        token.check(hub.db_gate)
+        if not news:
             continue
         pause = last_check + gap - time.monotonic()
         if pause > 0:  # a burst of writes: one re-check for all of it
             time.sleep(min(pause, max(0.0, deadline - time.monotonic())))
-        watcher.event.clear()
+            watcher.wait(0)  # the wake-ups of the burst: this re-check covers them
         with hub.db_gate.held():
             result = peek()
         last_check = time.monotonic()
@@ -111,16 +131,6 @@ def _hung_up(sock: socket.socket) -> bool:
         return False
     except OSError:
         return True
-
-
-class _no_slot:
-    """`hub.watch` for a thread that must not hold a request: no watcher."""
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc) -> None:
-        return None
 
 
 def is_wait(channel) -> bool:

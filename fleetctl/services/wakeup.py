@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from fleetctl import db
@@ -24,23 +24,39 @@ from fleetctl import db
 log = logging.getLogger("fleetctl.wakeup")
 
 DEFAULT_MAX_WAITERS = 256
+PROBE_INTERVAL = 1.0  # seconds between two probes of every waiter
 PER_MEMBER = 8  # concurrent waits of one member; more answer at once (a daemon holds one per profile)
 
 
 @dataclass(eq=False)
 class Watcher:
-    """One waiting request: the member it waits for and the event a wake-up sets."""
+    """One waiting request: the member it waits for, and the event that a wake-up (news) or a probe sets.
+
+    `probe`, called by the hub's janitor thread about once a second, says whether the waiter must
+    look at its client or its token (a hang-up, a token dropped from the cache): the waiters
+    themselves sleep until something happens, so hundreds of them cost next to no CPU.
+    """
 
     member_id: int
     fleet_id: int
     cross_fleet: bool
+    probe: Callable[[], bool] | None = None
     event: threading.Event = field(default_factory=threading.Event)
+    _news: bool = False
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def notify(self, news: bool = True) -> None:
+        with self._lock:
+            self._news = self._news or news
+            self.event.set()
 
     def wait(self, timeout: float) -> bool:
-        """Block until woken or `timeout` seconds pass; True if woken (the event is cleared for the next wait)."""
-        woken = self.event.wait(timeout)
-        self.event.clear()
-        return woken
+        """Block until woken or `timeout` seconds pass; True if news may have arrived since the last wait."""
+        self.event.wait(timeout)
+        with self._lock:
+            news, self._news = self._news, False
+            self.event.clear()
+        return news
 
 
 class Hub:
@@ -52,6 +68,7 @@ class Hub:
         self._by_fleet: dict[int, set[Watcher]] = {}
         self._cross: set[Watcher] = set()
         self.closing = threading.Event()
+        self._janitor: threading.Thread | None = None
         self.configure(max_waiters)
 
     def configure(self, max_waiters: int, db_slots: int = 8) -> None:
@@ -68,12 +85,13 @@ class Hub:
             return sum(len(w) for w in self._by_member.values())
 
     @contextlib.contextmanager
-    def watch(self, member) -> Iterator[Watcher | None]:
+    def watch(self, member, probe: Callable[[], bool] | None = None) -> Iterator[Watcher | None]:
         """Register a waiter for `member` for the block; yields None when over a bound or closing (answer at once)."""
         if self.closing.is_set() or self.max_waiters <= 0 or not self._slots.acquire(blocking=False):
             yield None
             return
-        watcher = Watcher(member.id, member.fleet_id, bool(member.cross_fleet))
+        self._start_janitor()
+        watcher = Watcher(member.id, member.fleet_id, bool(member.cross_fleet), probe)
         try:
             with self._lock:
                 mine = self._by_member.setdefault(member.id, set())
@@ -110,8 +128,26 @@ class Hub:
             else:
                 targets = [*self._by_fleet.get(fleet_id, ()), *self._cross]
         for watcher in targets:
-            watcher.event.set()
+            watcher.notify()
         return len(targets)
+
+    def _start_janitor(self) -> None:
+        with self._lock:
+            if self._janitor is None or not self._janitor.is_alive():
+                self._janitor = threading.Thread(target=self._probe_all, name="fleetctl-wake-janitor", daemon=True)
+                self._janitor.start()
+
+    def _probe_all(self) -> None:
+        """The janitor: about once a second, wake each waiter whose probe says it must look at something."""
+        while not self.closing.wait(PROBE_INTERVAL):
+            with self._lock:
+                watchers = [w for group in self._by_member.values() for w in group if w.probe is not None]
+            for watcher in watchers:
+                try:
+                    if watcher.probe():
+                        watcher.notify(news=False)
+                except Exception:  # noqa: BLE001 - a broken probe: let the waiter look for itself
+                    watcher.notify(news=False)
 
     def close(self) -> int:
         """Server shutdown: release every waiter at once and admit no new one; returns how many were waiting."""
