@@ -178,4 +178,6 @@ def idle_waiters(ctx: Context) -> None:
     all_held = min(held_during or [0]) == WAITERS
     ctx.report.check(ctx.engine, "whoami with 200 waiters", f"{rps:.0%} rps, {p50:.0%} p50",
                      ">= 90% rps, <= 110% p50", all_held and rps >= 0.9 and p50 <= 1.1,
-                     f"waiters still held at the end of each round: {held_during}")
+                     f"server CPU per request {none['server_cpu_ms_per_req']} ms without, "
+                     f"{busy['server_cpu_ms_per_req']} ms with; waiters still held at the end of each round: "
+                     f"{held_during}")

@@ -187,3 +187,20 @@ def test_shutdown_releases_every_waiter_at_once(serve):
     assert server.process.wait(10) == 0
     assert time.monotonic() - stopped < 6.0
     assert "fleetctl server stopped" in server.log()
+
+
+def test_the_wake_up_waits_for_the_commit_and_a_rollback_sends_none(make_fleet):
+    from fleetctl import db
+    from fleetctl.models.core import Fleet, Member
+    from fleetctl.services import changes, wakeup
+
+    fleet = make_fleet()
+    scout = quiet(fleet, "scout")
+    member = Member.select().join(Fleet).where(Fleet.name == fleet.name, Member.name == "scout").get()
+    with wakeup.hub.watch(member) as watcher:
+        with pytest.raises(RuntimeError), db.write():
+            changes.record("message", 2**40, member.fleet_id, member.id, "received")
+            assert not watcher.event.is_set()  # not before the commit
+            raise RuntimeError("roll back")
+        assert not watcher.event.is_set() and watcher.wait(0) is False  # rolled back: no wake-up
+        assert scout.client.get("/v1/wake")["empty"] is True
