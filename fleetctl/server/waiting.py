@@ -45,10 +45,11 @@ def hold(peek: Callable[[], dict], seconds: int) -> dict:
     with parked() as disconnected:
         token = _Token(request.headers.get("Authorization", "").partition(" ")[2].strip(), g.token_id)
         with hub.watch(g.member, probe=lambda: disconnected() or token.dropped()) as watcher:
-            result = peek()  # after registering: any change committed from here on wakes this waiter
             if watcher is None:
-                return result
-            return _wait_for_news(hub, watcher, peek, result, deadline, token, disconnected)
+                return peek()
+            result = hub.check(peek)  # after registering: any change committed from here on wakes this waiter
+            with hub.db_gate.released():
+                return _wait_for_news(hub, watcher, peek, result, deadline, token, disconnected)
 
 
 class _Token:
@@ -63,14 +64,13 @@ class _Token:
     def dropped(self) -> bool:
         return not self.absent_ok and not tokens.cache.known(self.key)
 
-    def check(self, gate: wakeup.DbGate) -> None:
+    def check(self, hub: wakeup.Hub) -> None:
         """Raise Unauthorized when the token or its member was revoked; otherwise note when to look again."""
         now = time.monotonic()
         if now < self.verify_at and not self.dropped():
             return
-        with gate.held():
-            if not tokens.still_live(self.token_id):
-                raise Unauthorized("token revoked while waiting")
+        if not hub.check(lambda: tokens.still_live(self.token_id)):
+            raise Unauthorized("token revoked while waiting")
         self.absent_ok = not tokens.cache.known(self.key)
         self.verify_at = now + max(1.0, tokens.CACHE_TTL)
 
@@ -85,19 +85,17 @@ def _wait_for_news(hub: wakeup.Hub, watcher: wakeup.Watcher, peek: Callable[[], 
         left = deadline - now
         if left <= 0 or hub.closing.is_set() or disconnected():
             return result
-        with hub.db_gate.released():
-            news = watcher.wait(max(0.0, min(left, token.verify_at - now)))
+        news = watcher.wait(max(0.0, min(left, token.verify_at - now)))
         if hub.closing.is_set():
             return result
-        token.check(hub.db_gate)
+        token.check(hub)
         if not news:
             continue
         pause = last_check + gap - time.monotonic()
         if pause > 0:  # a burst of writes: one re-check for all of it
             time.sleep(min(pause, max(0.0, deadline - time.monotonic())))
             watcher.wait(0)  # the wake-ups of the burst: this re-check covers them
-        with hub.db_gate.held():
-            result = peek()
+        result = hub.check(peek)
         last_check = time.monotonic()
         gap = min(MAX_GAP, gap * 2)
     return result

@@ -26,7 +26,8 @@ ACK = {"cursor": F("integer", required=True, minimum=0, maximum=2**62,
 def peek(query):
     wait = query.pop("wait", None)
     if wait is not None:
-        return waiting.hold(lambda: wake.peek(g.member, **query), wait)
+        member = g.member  # the peek may run on another thread (a checker with its own connection)
+        return waiting.hold(lambda: wake.peek(member, **query), wait)
     return wake.peek(g.member, **query)
 
 

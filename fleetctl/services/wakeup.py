@@ -17,11 +17,14 @@ import contextlib
 import logging
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from fleetctl import db
 
 log = logging.getLogger("fleetctl.wakeup")
+T = TypeVar("T")
 
 DEFAULT_MAX_WAITERS = 256
 PROBE_INTERVAL = 1.0  # seconds between two probes of every waiter
@@ -72,11 +75,21 @@ class Hub:
         self.configure(max_waiters)
 
     def configure(self, max_waiters: int, db_slots: int = 8) -> None:
-        """Set the bound on concurrent waiters and on waiters holding a database connection at once."""
+        """Set the bound on concurrent waiters, and the number of threads (each with its database
+        connection) that run the waiters' checks and of waiter threads that may hold a connection."""
         self.max_waiters = max_waiters
         self._slots = threading.BoundedSemaphore(max(1, max_waiters))
         self.db_gate = DbGate(db_slots)
+        old = getattr(self, "_checkers", None)
+        self._checkers = ThreadPoolExecutor(max_workers=max(1, db_slots), thread_name_prefix="fleetctl-wake-check")
+        if old is not None:
+            old.shutdown(wait=False)
         self.closing.clear()
+
+    def check(self, fn: Callable[[], T]) -> T:
+        """Run a waiter's database work (its peek, its token check) on a checker thread and return the
+        result: those threads keep their connections, so a re-check costs no new connection."""
+        return self._checkers.submit(fn).result()
 
     @property
     def count(self) -> int:
@@ -156,12 +169,12 @@ class Hub:
 
 
 class DbGate:
-    """Bounds how many waiting requests hold a database connection at once.
+    """Bounds how many waiting requests hold a database connection of their own at once.
 
-    A waiter gives its slot back, and closes its thread's connection, while it blocks (`released`),
-    and takes a slot again to re-check (`held`), so hundreds of waiters cost a handful of
-    connections (PostgreSQL's `max_connections` is finite). `held` nests: a thread that holds a slot
-    keeps it.
+    A wait request needs one only to authenticate a token that is not cached; it gives its slot
+    back, and closes its connection, while it waits (`released`), so hundreds of waiters cost a
+    handful of connections (PostgreSQL's `max_connections` is finite). `held` nests: a thread that
+    holds a slot keeps it.
     """
 
     def __init__(self, slots: int) -> None:
