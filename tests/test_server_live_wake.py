@@ -199,7 +199,7 @@ def test_the_wake_up_waits_for_the_commit_and_a_rollback_sends_none(make_fleet):
     member = Member.select().join(Fleet).where(Fleet.name == fleet.name, Member.name == "scout").get()
     with wakeup.hub.watch(member) as watcher:
         with pytest.raises(RuntimeError), db.write():
-            changes.record("message", 2**40, member.fleet_id, member.id, "received")
+            changes.record("message", 1, member.fleet_id, member.id, "received")
             assert not watcher.event.is_set()  # not before the commit
             raise RuntimeError("roll back")
         assert not watcher.event.is_set() and watcher.wait(0) is False  # rolled back: no wake-up
