@@ -116,13 +116,16 @@ def test_waits_of_one_member_are_bounded(make_fleet, monkeypatch):
 
 @pytest.fixture
 def serve(db_url, tmp_path):
-    """Start `fleetctl serve ARGS` on the session's database; yields a function returning (server, fleet owner)."""
+    """Start `fleetctl serve ARGS`; yields a function returning (server, fleet owner). On SQLite each test
+    gets a database file of its own: another process on the session's file is only as safe as every
+    open() of it in this process (closing any descriptor of a file drops this process's SQLite locks)."""
     started = []
+    url = db_url if "://" in db_url else str(tmp_path / "live.db")
 
     def start(*args, threads=2):
-        server = servers.start(db_url, {"FLEET_AUTH_CACHE_TTL": "2"}, threads=threads, args=args)
+        server = servers.start(url, {"FLEET_AUTH_CACHE_TTL": "2"}, threads=threads, args=args)
         started.append(server)
-        made = servers.local(db_url, "fleet", "create", f"live{len(started)}-{int(time.time() * 1000) % 10**8}")
+        made = servers.local(url, "fleet", "create", f"live{len(started)}-{int(time.time() * 1000) % 10**8}")
         return server, Actor(made["member"]["address"], made["token"], server.url)
 
     yield start
