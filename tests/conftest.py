@@ -110,6 +110,7 @@ def server(db_url):
                      "postgres" if "://" in db_url else "sqlite")
     srv.task_dispatcher.shutdown(timeout=2)
     getattr(app.config["LIMITER"], "stop", lambda: None)()  # before the database is dropped under it
+    getattr(app.config["WAKE_LISTENER"], "stop", lambda: None)()  # likewise
     # The serving thread is a daemon: closing its sockets under its select() loop only races it.
     audit.writer.flush()
 

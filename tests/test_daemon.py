@@ -82,12 +82,15 @@ def test_unreachable_server_and_backoff(tmp_path):
     target = Target("dead", Client("http://127.0.0.1:9", "flt_1_1_x", timeout=2))
     daemon = Daemon([target], "true", interval=10, log=io.StringIO())
     delays = []
-    for _ in range(9):
+    for _ in range(7):
         before = time.monotonic()
         daemon.round(force=True)
         delays.append(round(target.next_at - before))
-    assert delays[:4] == [10, 20, 40, 80] and delays[-1] == 900  # exponential, capped
-    assert daemon.log.getvalue().count("\n") == 9 and "retry in 900s" in daemon.log.getvalue()
+    assert delays == [1, 2, 4, 8, 16, 30, 30]  # a server that went away: retried soon, capped
+    assert daemon.log.getvalue().count("\n") == 7 and "retry in 30s" in daemon.log.getvalue()
+    refused = Target("refused", Client("http://127.0.0.1:9", "flt_1_1_x"))
+    backoffs = [round(daemon.backoff(refused)) for _ in range(8)]  # a failed command or a refusal
+    assert backoffs[:4] == [10, 20, 40, 80] and backoffs[-1] == 900  # backs off from --interval, capped
 
 
 def _start_daemon(actor, tmp_path):

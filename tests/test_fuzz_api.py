@@ -100,6 +100,9 @@ def body_strategy(schema: dict | None) -> st.SearchStrategy:
     )
 
 
+HELD = {"wait": {"maximum": 1}}  # a valid `wait` holds the request that many seconds (live wake): 1 at most
+
+
 def query_value(schema: dict) -> st.SearchStrategy:
     junk = st.one_of(BIG_INTS.map(str), st.sampled_from(["", "1e309", "NaN", "-0", "0x10", "%ff", "\x00",
                                                           "x" * 100_000, "ünï", "true", "[]"]), TEXT, NASTY)
@@ -169,7 +172,8 @@ def _fuzz_operation(server, state: dict, method: str, path: str, op: dict, known
     """Run `examples` generated requests against one operation."""
     params = op.get("parameters", [])
     path_params = {p["name"]: path_value(p["schema"], known) for p in params if p["in"] == "path"}
-    query_params = {p["name"]: query_value(p["schema"]) for p in params if p["in"] == "query"}
+    query_params = {p["name"]: query_value({**p["schema"], **HELD.get(p["name"], {})})
+                    for p in params if p["in"] == "query"}
     body_schema = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
     body = st.just((None, None)) if method == "GET" and body_schema is None else body_strategy(body_schema)
 

@@ -36,14 +36,23 @@ def daemon(
                        "and $FLEET_WAKE_FILE; FLEET_URL/FLEET_TOKEN name the woken member.")],
     profile: Annotated[list[str] | None, typer.Option(
         "--profile", help="Wake this login profile (repeatable); default: the current credentials.")] = None,
-    interval: Annotated[float, typer.Option("--interval", min=1, help="Seconds between checks.")] = 60,
+    interval: Annotated[float, typer.Option(
+        "--interval", min=1, metavar="SECONDS",
+        help="Longest single wait for news (the server holds a wait at most 60 s); also the first retry "
+             "delay after a failed command.")] = 60,
     once: Annotated[bool, typer.Option("--once", help="Run one round and exit (for cron and tests).")] = False,
     max_chars: Annotated[int, typer.Option("--max-chars", min=200, max=100_000,
                                            help="Prompt budget in characters.")] = 8000,
+    parallel: Annotated[int, typer.Option(
+        "--parallel", min=1, max=64, metavar="N",
+        help="Run at most N commands at the same time (one per member at most).")] = 4,
 ) -> None:
-    """Wake agents: for each profile, peek; on news run --exec and ack only if it exits 0.
+    """Wake agents live: wait for each profile's news at once; on news run --exec, ack only if it exits 0.
 
-    Failures back off exponentially (capped at 15 minutes). Ctrl-C stops (exit 130), SIGTERM too (exit 0).
+    The server holds each wait until the member has news, so the command starts within a second of
+    the write. A failed command backs off exponentially from --interval (capped at 15 minutes); a server
+    that goes away is retried after 1, 2, 4... seconds (at most 30) until it is back. Ctrl-C stops
+    (exit 130), SIGTERM too (exit 0): running commands get SIGTERM and are not acked.
     With --once the exit code is 0, 1 if a command failed, or the server error's code.
     With --json, stdout holds only {"ok": true} (on success); the command's output goes to stderr.
     """
@@ -53,7 +62,7 @@ def daemon(
         raise Invalid("--exec needs a command to run (an empty one would acknowledge every wake unread)")
     as_json = json_mode(ctx)  # stdout holds one JSON document: the command's own output goes to stderr
     code = Daemon(_targets(ctx, profile or []), exec_, interval, max_chars,
-                  command_stdout=2 if as_json else None).run(once=once)
+                  command_stdout=2 if as_json else None, parallel=parallel).run(once=once)
     if as_json and code == 0:
         output.print_json({"ok": True})
     raise typer.Exit(code)

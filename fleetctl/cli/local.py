@@ -16,6 +16,8 @@ DbOpt = Annotated[str | None, typer.Option("--db", help="SQLite path or postgres
                                            "(default: FLEET_DB, else fleet.db in the user data dir).",
                                            envvar="FLEET_DB", show_envvar=True)]
 
+RELEASE_GRACE = 0.3  # seconds a stopping server keeps sending the answers of the waiters it released
+
 fleet_app = FleetTyper(help="Create fleets and set their storage quota (local: runs against the database, "
                             "no network).")
 db_app = FleetTyper(help="Database maintenance (local): upgrade, backup, info, prune.")
@@ -74,6 +76,10 @@ def serve(
         "--request-timeout", metavar="S", min=0.5,
         help="Seconds a client has to send a whole request (headers and body); slower ones are dropped.")
     ] = REQUEST_TIMEOUT,
+    max_waiters: Annotated[int, typer.Option(
+        "--max-waiters", min=0, max=10_000, metavar="N",
+        help="Live wake: at most N requests held waiting for news (GET /v1/wake?wait=S), on threads of "
+             "their own; over the bound a wait answers at once. 0 turns waiting off.")] = 256,
 ) -> None:
     """Run the fleet server (waitress) on the database; migrations run at start. Humans sign in to the
     web console at /ui (e.g. http://127.0.0.1:8700/ui) with their token.
@@ -86,7 +92,8 @@ def serve(
 
     from fleetctl.server.app import MAX_BODY, create_app
     from fleetctl.server.connections import create_server
-    from fleetctl.services import audit, prune
+    from fleetctl.server.waiting import WaitDispatcher
+    from fleetctl.services import audit, prune, wakeup
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
@@ -99,15 +106,20 @@ def serve(
     proxy = {"trusted_proxy": trusted_proxy, "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto"},
              "trusted_proxy_count": 1} if trusted_proxy else {}
     try:
-        server = create_server(app, host, port, threads, connection_limit, request_timeout, ident="fleetctl",
-                               clear_untrusted_proxy_headers=True, max_request_body_size=MAX_BODY + 65536,
-                               **proxy)
+        # Waiting requests get threads of their own (WaitDispatcher) and connections on top of the
+        # others' limit; poll() has no 1024-descriptor ceiling.
+        wakeup.hub.configure(max_waiters, db_slots=threads)
+        server = create_server(app, host, port, threads, connection_limit + max_waiters, request_timeout,
+                               ident="fleetctl", clear_untrusted_proxy_headers=True,
+                               max_request_body_size=MAX_BODY + 65536, asyncore_use_poll=True,
+                               _dispatcher=WaitDispatcher(threads, max_waiters), **proxy)
     except OSError as exc:
         audit.writer.stop()
         getattr(app.config["LIMITER"], "stop", lambda: None)()
+        getattr(app.config["WAKE_LISTENER"], "stop", lambda: None)()
         raise FleetError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
-    def stop(_signum, _frame):
+    def leave(_signum=None, _frame=None):
         raise SystemExit(0)
 
     interrupted = []
@@ -115,6 +127,13 @@ def serve(
     def interrupt(_signum, _frame):  # waitress swallows the KeyboardInterrupt: remember it for the exit code
         interrupted.append(True)
         raise KeyboardInterrupt
+
+    def stop(_signum, _frame):
+        if wakeup.hub.close():  # release every waiter now; keep serving a moment so their answers go out
+            signal.signal(signal.SIGALRM, leave)
+            signal.setitimer(signal.ITIMER_REAL, RELEASE_GRACE)
+            return
+        leave()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, interrupt)
@@ -132,6 +151,7 @@ def serve(
         server.close()
         audit.writer.stop()
         getattr(app.config["LIMITER"], "stop", lambda: None)()
+        getattr(app.config["WAKE_LISTENER"], "stop", lambda: None)()
         print("fleetctl server stopped", flush=True)
     if interrupted:  # Ctrl-C: a clean stop, then exit 130 like every command
         raise typer.Exit(130)

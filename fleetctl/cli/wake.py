@@ -24,7 +24,15 @@ MaxCharsOpt = Annotated[int, typer.Option(
     help="Keep the prompt within N characters; lower sections are cut first.")]
 
 
-def _fetch(api, peek: bool, max_chars: int) -> dict:
+WAIT_MARGIN = 15.0  # the client's timeout beyond the wait it asks the server for
+
+
+def _fetch(api, peek: bool, max_chars: int, wait: int | None = None) -> dict:
+    if wait:  # live wake: the server holds the peek until there is news, then (without --peek) wake as usual
+        api.timeout = max(api.timeout, wait + WAIT_MARGIN)
+        data = api.get("/v1/wake", max_chars=max_chars, wait=wait)
+        if peek or data["empty"]:
+            return data
     if peek:
         return api.get("/v1/wake", max_chars=max_chars)
     return api.post("/v1/wake", {"max_chars": max_chars})
@@ -41,13 +49,13 @@ def _unavailable(ctx: typer.Context, reason: str) -> None:
     raise typer.Exit(0)
 
 
-def _hook(ctx: typer.Context, peek: bool, max_chars: int) -> None:
+def _hook(ctx: typer.Context, peek: bool, max_chars: int, wait: int | None = None) -> None:
     """Session-start hook mode: print the prompt, or one line when the fleet is unavailable; exit 0."""
     try:
         from fleetctl.client import Client
 
         settings = state(ctx).settings()
-        data = _fetch(Client(settings.url, settings.token, timeout=HOOK_TIMEOUT), peek, max_chars)
+        data = _fetch(Client(settings.url, settings.token, timeout=HOOK_TIMEOUT), peek, max_chars, wait)
     except FleetError as err:
         _unavailable(ctx, err.detail)
     except Exception as exc:  # an outage of any kind must never block an agent from starting
@@ -67,6 +75,9 @@ def wake(
     max_chars: MaxCharsOpt = DEFAULT_MAX_CHARS,
     hook: Annotated[bool, typer.Option(
         "--hook", help="Session-start hook mode: always exit 0; one line instead when the fleet is down.")] = False,
+    wait: Annotated[int | None, typer.Option(
+        "--wait", min=1, max=60, metavar="SECONDS",
+        help="Live wake: when there is nothing new, wait up to SECONDS (1-60) for news before answering.")] = None,
 ) -> None:
     """Print what changed for you since your last wake and advance your cursor.
 
@@ -76,8 +87,8 @@ def wake(
     if ctx.invoked_subcommand is not None:
         return
     if hook:
-        _hook(ctx, peek, max_chars)
-    data = _fetch(client(ctx), peek, max_chars)
+        _hook(ctx, peek, max_chars, wait)
+    data = _fetch(client(ctx), peek, max_chars, wait)
 
     def human(d: dict) -> None:
         print(d["prompt"])

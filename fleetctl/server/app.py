@@ -23,6 +23,15 @@ def make_limiter() -> SlidingWindow:
     return SlidingWindow(60.0)
 
 
+def make_wake_listener(url: str):
+    """On PostgreSQL, the thread that wakes this server's waiters on other servers' writes; None on SQLite."""
+    if db.engine() != "postgres":
+        return None
+    from fleetctl.services.wakeup_pg import Listener
+
+    return Listener(url).start()
+
+
 def create_app(db_url: str | None = None, migrate: bool = True) -> Flask:
     """Build the Flask app on the database at `db_url` (path or postgresql:// URL)."""
     from fleetctl.server import guard, problems, refusals
@@ -36,6 +45,7 @@ def create_app(db_url: str | None = None, migrate: bool = True) -> Flask:
     app.config["DB_URL"] = url
     db.open_database(url, migrate_now=migrate)
     app.config["LIMITER"] = make_limiter()
+    app.config["WAKE_LISTENER"] = make_wake_listener(url)
     guard.install(app)
     problems.install(app)
     refusals.install(app)

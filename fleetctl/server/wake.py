@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, g
 
+from fleetctl.server import waiting
 from fleetctl.server.api import route
 from fleetctl.server.fields import F
 from fleetctl.services import wake
@@ -12,13 +13,21 @@ bp = Blueprint("wake", __name__, url_prefix="/v1")
 
 MAX_CHARS = F("integer", minimum=wake.MIN_MAX_CHARS, maximum=wake.MAX_MAX_CHARS,
               description=f"prompt budget in characters (default {wake.DEFAULT_MAX_CHARS})")
+WAIT = F("integer", minimum=1, maximum=60,
+         description="live wake: hold the request up to this many seconds until the caller has news "
+                     "(answers at once when it has some, or when the server is at --max-waiters)")
 ACK = {"cursor": F("integer", required=True, minimum=0, maximum=2**62,
                    description="the `cursor` of a wake; the cursor never moves backwards")}
 
 
-@route(bp, "/wake", summary="Peek at the caller's wake prompt; no side effect at all.",
-       query={"max_chars": MAX_CHARS})
+@route(bp, "/wake", summary="Peek at the caller's wake prompt; no side effect at all. With `wait`, "
+                             "hold the request until there is news or `wait` seconds pass.",
+       query={"max_chars": MAX_CHARS, "wait": WAIT})
 def peek(query):
+    wait = query.pop("wait", None)
+    if wait is not None:
+        member = g.member  # the peek may run on another thread (a checker with its own connection)
+        return waiting.hold(lambda: wake.peek(member, **query), wait)
     return wake.peek(g.member, **query)
 
 

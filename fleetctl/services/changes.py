@@ -5,6 +5,7 @@ from __future__ import annotations
 from fleetctl import db
 from fleetctl.models.base import utcnow
 from fleetctl.models.core import Change
+from fleetctl.services import wakeup
 
 # The lock and the insert in one round trip: the sequence value is drawn only once the lock is held.
 _PG_ORDERED_INSERT = (
@@ -23,6 +24,7 @@ def record(kind: str, ref_id: int, fleet_id: int, member_id: int | None = None, 
     Call it last in the transaction, after every row update: holding that lock while waiting for a
     row lock could deadlock with a writer that holds the row and waits for the lock.
     """
+    wakeup.note(fleet_id, member_id)  # live wake: wakes the waiters it concerns once the transaction commits
     if db.engine() == "postgres":
         cursor = db.database.execute_sql(_PG_ORDERED_INSERT, (fleet_id, kind, ref_id, member_id, event, utcnow()))
         return cursor.fetchone()[0]
