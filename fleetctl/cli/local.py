@@ -71,7 +71,8 @@ def serve(
              "this, a minute after start and then daily, in the background ('off' never prunes).")] = "90d",
     connection_limit: Annotated[int, typer.Option(
         "--connection-limit", metavar="N", min=1,
-        help="Open connections served at once; more wait to be accepted.")] = CONNECTION_LIMIT,
+        help="Open connections served at once, waiting ones (--max-waiters) included; more wait to be "
+             "accepted.")] = CONNECTION_LIMIT,
     request_timeout: Annotated[float, typer.Option(
         "--request-timeout", metavar="S", min=0.5,
         help="Seconds a client has to send a whole request (headers and body); slower ones are dropped.")
@@ -106,10 +107,10 @@ def serve(
     proxy = {"trusted_proxy": trusted_proxy, "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto"},
              "trusted_proxy_count": 1} if trusted_proxy else {}
     try:
-        # Waiting requests get threads of their own (WaitDispatcher) and connections on top of the
-        # others' limit; poll() has no 1024-descriptor ceiling.
+        # Waiting requests get threads of their own (WaitDispatcher); the connection limit counts them
+        # too (keep it well above --max-waiters). poll() has no 1024-descriptor ceiling.
         wakeup.hub.configure(max_waiters, db_slots=threads)
-        server = create_server(app, host, port, threads, connection_limit + max_waiters, request_timeout,
+        server = create_server(app, host, port, threads, connection_limit, request_timeout,
                                ident="fleetctl", clear_untrusted_proxy_headers=True,
                                max_request_body_size=MAX_BODY + 65536, asyncore_use_poll=True,
                                _dispatcher=WaitDispatcher(threads, max_waiters), **proxy)
