@@ -8,6 +8,7 @@ Only `fleetctl mcp` imports this module: the SDK is heavy and other commands mus
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -77,8 +78,9 @@ def _body(args: dict, *keys: str, cross: bool = False) -> dict:
 
 
 def _wake(c: Client, a: dict) -> str:
-    data = c.get("/v1/wake", max_chars=a.get("max_chars"))
-    if not a.get("peek"):
+    data = c.get("/v1/wake", max_chars=a.get("max_chars"), commands="mcp")
+    # Inside a daemon run (FLEET_WAKE_CURSOR set) the daemon acknowledges: only peek.
+    if not a.get("peek") and not os.environ.get("FLEET_WAKE_CURSOR"):
         # Ack exactly the cursor this prompt was built from: the news is handed over once.
         c.post("/v1/wake/ack", {"cursor": data["cursor"]})
     return data["prompt"]

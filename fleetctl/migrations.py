@@ -32,4 +32,5 @@ MIGRATIONS: list[tuple[int, str, Callable]] = [
     (6, "documents", create_module_tables("documents")),
     (7, "wake", create_module_tables("wake")),
     (8, "ratelimit", create_module_tables("ratelimit")),
+    (9, "wake_streams", lambda db: importlib.import_module("fleetctl.models.wake").install_news(db)),
 ]

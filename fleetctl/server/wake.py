@@ -6,30 +6,32 @@ from flask import Blueprint, g
 
 from fleetctl.server.api import route
 from fleetctl.server.fields import F
-from fleetctl.services import wake
+from fleetctl.services import wake, wake_actions
 
 bp = Blueprint("wake", __name__, url_prefix="/v1")
 
 MAX_CHARS = F("integer", minimum=wake.MIN_MAX_CHARS, maximum=wake.MAX_MAX_CHARS,
               description=f"prompt budget in characters (default {wake.DEFAULT_MAX_CHARS})")
-ACK = {"cursor": F("integer", required=True, minimum=0, maximum=2**62,
-                   description="the `cursor` of a wake; the cursor never moves backwards")}
+COMMANDS = F("string", enum=wake_actions.STYLES,
+             description="write suggested actions as shell commands (cli, default) or MCP tool calls (mcp)")
+ACK = {"cursor": F("string", required=True, max_length=200,
+                   description="the `cursor` of a peek, exactly as returned: acknowledges exactly its items")}
 
 
-@route(bp, "/wake", summary="Peek at the caller's wake prompt; no side effect at all.",
-       query={"max_chars": MAX_CHARS})
+@route(bp, "/wake", summary="Peek at the next part of the caller's news; no side effect at all.",
+       query={"max_chars": MAX_CHARS, "commands": COMMANDS})
 def peek(query):
     return wake.peek(g.member, **query)
 
 
-@route(bp, "/wake", "POST", summary="Assemble the caller's wake prompt and advance its cursor past it.",
-       action="wake.advance", body={"max_chars": MAX_CHARS})
+@route(bp, "/wake", "POST", summary="Hand over the next part of the caller's news (exactly what its prompt shows).",
+       action="wake.advance", body={"max_chars": MAX_CHARS, "commands": COMMANDS})
 def advance(body):
     g.resource = f"wake:{g.member.address}"
     return wake.wake(g.member, **body)
 
 
-@route(bp, "/wake/ack", "POST", summary="Advance the caller's wake cursor (never backwards; 422 past the newest).",
+@route(bp, "/wake/ack", "POST", summary="Acknowledge a peek: exactly its items are handed over (422: stale cursor).",
        action="wake.ack", body=ACK)
 def ack(body):
     g.resource = f"wake:{g.member.address}"
