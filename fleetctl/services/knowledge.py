@@ -155,7 +155,7 @@ def publish(caller: Member, kind: str, title: str, body: str | None = None, doma
         vis.set_domains(KIND, entry.id, entry.domains, new=True)
         if supersedes is not None:
             # Conditional, so two racing replacements cannot both supersede the same entry.
-            done = (Knowledge.update(state="superseded", superseded_by=entry.id)
+            done = (Knowledge.update(state="superseded", superseded_by=entry.id, pinned=False)
                     .where(Knowledge.id == supersedes, Knowledge.state.in_(("current", "expired")))
                     .execute())
             if done != 1:
