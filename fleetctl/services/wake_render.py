@@ -88,8 +88,8 @@ def item_text(key: str, item: Item, style: str) -> str:
     return "\n".join([text] + [f"  - {a.label}: `{a.command(style)}`" for a in item.actions])
 
 
-def _plural(n: int) -> str:
-    return f"{n} item{'s' if n != 1 else ''}"
+def _plural(n: int, adjective: str = "") -> str:
+    return f"{n} {adjective}item{'s' if n != 1 else ''}"
 
 
 class Prompt:
@@ -115,7 +115,7 @@ class Prompt:
             parts = [f"# Fleet wake for {self.address}: nothing new since your last wake."]
         else:
             more = f" ({waiting} more waiting)" if waiting else ""
-            parts = [f"# Fleet wake for {self.address}: {_plural(count)} since your last wake{more}"]
+            parts = [f"# Fleet wake for {self.address}: {_plural(count, 'new ')} since your last wake{more}"]
         for section, shown in zip(self.sections, self.shown, strict=True):
             left = section.waiting(shown)
             if shown or left:
