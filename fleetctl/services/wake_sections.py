@@ -111,6 +111,10 @@ def tasks(member: Member, run_list: list[Run]) -> list[Item]:
                 "note": run.note or "", "by": names.get(run.actor), "creator": names.get(t.creator_id),
                 "assignee": names.get(t.assignee_id), "domains": t.domains}
         out.append(Item(run.first, data, task_actions(member, t, t.id in blocked)))
+    last = {item.data["id"]: item for item in out}
+    for item in out:  # one task, several events: its actions once, on its latest line
+        if last[item.data["id"]] is not item:
+            item.actions = item.actions[-1:]
     return out
 
 
