@@ -286,3 +286,24 @@ def test_wake_hands_the_news_over_once(make_fleet):
     assert "wake up, prod is down" in peek1 and "wake up, prod is down" in peek2
     assert "wake up, prod is down" in first
     assert "wake up, prod is down" not in second
+
+
+def test_wake_inside_a_daemon_run_only_peeks(make_fleet):
+    """With FLEET_WAKE_CURSOR set (the daemon sets it for its command) fleet_wake hands nothing over, and the
+    prompt names tool calls instead of shell commands."""
+    fleet = make_fleet("mcp")
+    a, b = fleet.member("poker"), fleet.member("runner")
+    sent = a.client.post("/v1/messages", {"recipients": [b.name], "subject": "daemon news"})
+    cursor = b.client.get("/v1/wake")["cursor"]
+    params = StdioServerParameters(command=sys.executable, args=["-m", "fleetctl", "mcp"],
+                                   env={"FLEET_URL": b.url, "FLEET_TOKEN": b.token, "FLEET_WAKE_CURSOR": cursor})
+
+    async def main():
+        async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
+            await session.initialize()
+            return [text(await session.call_tool("fleet_wake", {})) for _ in range(2)]
+
+    first, second = anyio.run(main)
+    assert "daemon news" in first and "daemon news" in second
+    assert f'`fleet_read {{"type": "message", "id": {sent["id"]}}}`' in first and "fleetctl msg" not in first
+    assert b.client.get("/v1/wake")["cursor"] == cursor  # nothing was handed over
