@@ -144,8 +144,8 @@ def test_hook_inside_a_failed_daemon_run_does_not_hand_the_news_over(make_fleet,
     scout = quiet_member(fleet, "scout")
     msg = send(fleet.owner, "scout", "survives a crash")
     hook = f"{sys.executable} -m fleetctl wake --hook"
-    failed = scout.cli("daemon", "--once", "--exec",
-                       f'cat > /dev/null; echo "$FLEET_WAKE_CURSOR" > {tmp_path}/cursor; {hook} > {tmp_path}/hook; exit 1')
+    command = f'cat > /dev/null; echo "$FLEET_WAKE_CURSOR" > {tmp_path}/cursor; {hook} > {tmp_path}/hook; exit 1'
+    failed = scout.cli("daemon", "--once", "--exec", command)
     assert failed.exit_code == 1 and "not acked" in failed.stderr
     assert "survives a crash" in (tmp_path / "hook").read_text()
     news = scout.client.get("/v1/wake")
