@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench import auth, clistart, harness, profiling, report, scale, writes  # noqa: E402
+from bench import auth, clistart, harness, profiling, report, scale, wake, writes  # noqa: E402
 
 # name -> (function, runs once per engine?)
 MEASUREMENTS = {
@@ -28,6 +28,7 @@ MEASUREMENTS = {
     "flood": (auth.flood, True),
     "write": (writes.measure, True),
     "scale": (scale.measure, True),
+    "wake": (wake.measure, True),
     "cli": (clistart.measure, False),
     "profile": (profiling.measure, True),  # only with --profile or --only profile
 }
