@@ -352,3 +352,29 @@ def test_an_upgraded_database_keeps_waking(server, tmp_path):
             with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
     assert done.returncode == 0 and "upgraded" in done.stdout, done.stderr
+
+
+def test_concurrent_wakes_of_one_member_never_hand_an_item_over_twice(backlog):
+    import threading
+
+    agent, owner, expected = backlog
+    got, errors, lock = [], [], threading.Lock()
+
+    def waker() -> None:
+        try:
+            while True:
+                data = wake(agent, max_chars=2500)
+                with lock:
+                    got.extend(handed(data))
+                if data["empty"]:
+                    return
+        except Exception as exc:  # reported below: a thread's assertion would be lost
+            errors.append(exc)
+
+    threads = [threading.Thread(target=waker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert not errors, errors
+    assert len(got) == len(set(got)) and sorted(got) == sorted(expected)

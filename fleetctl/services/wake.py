@@ -13,6 +13,8 @@ acknowledges exactly the items that prompt held; any other state of the marks is
 from __future__ import annotations
 
 import re
+import threading
+import weakref
 
 from fleetctl.errors import Conflict, Invalid
 from fleetctl.models.core import Change, Member
@@ -96,13 +98,30 @@ def peek(member: Member, max_chars: int | None = None, commands: str | None = No
             "prompt": text, "sections": out_sections, "counts": counts, "waiting": waiting}
 
 
+_locks: weakref.WeakValueDictionary[int, threading.Lock] = weakref.WeakValueDictionary()
+_locks_guard = threading.Lock()
+
+
+def _member_lock(member_id: int) -> threading.Lock:
+    """One lock per member woken in this process: its wakes take turns instead of racing."""
+    with _locks_guard:
+        lock = _locks.get(member_id)
+        if lock is None:
+            lock = _locks[member_id] = threading.Lock()
+        return lock
+
+
 def wake(member: Member, max_chars: int | None = None, commands: str | None = None) -> dict:
-    """Hand over the next part of the news: peek, then move the marks past exactly what it shows."""
-    for _ in range(MOVE_TRIES):
-        result = peek(member, max_chars, commands)
-        before, after = decode(member, result["cursor"])
-        if before == after or _move(member, before, after):
-            return result
+    """Hand over the next part of the news: peek, then move the marks past exactly what it shows.
+
+    Wakes of one member take turns in this process; against another server's wake the marks'
+    compare-and-set decides, and the loser builds its prompt again from the new marks."""
+    with _member_lock(member.id):
+        for _ in range(MOVE_TRIES):
+            result = peek(member, max_chars, commands)
+            before, after = decode(member, result["cursor"])
+            if before == after or _move(member, before, after):
+                return result
     raise Conflict("the wake cursor kept moving under concurrent wakes of the same member; try again")
 
 
