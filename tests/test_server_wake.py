@@ -274,7 +274,11 @@ def test_page_per_section(world, monkeypatch):
     wake = peek(scout)
     assert ids(wake, "messages") == sent[:2]  # oldest first
     assert "## New messages (2; 5 more waiting)" in wake["prompt"]
-    assert wake["counts"]["messages"] == {"total": 7, "shown": 2, "waiting": 5, "more": True}
+    assert wake["counts"]["messages"] == {"total": 7, "shown": 2, "waiting": 5, "more": True, "at_least": False}
+    monkeypatch.setattr(wake_read, "COUNT_CAP", 3)  # a long backlog is counted up to a cap: "at least"
+    capped = peek(scout)
+    assert "## New messages (2; 4+ more waiting)" in capped["prompt"] and capped["counts"]["messages"]["at_least"]
+    assert capped["prompt"].endswith("4+ items still waiting: `fleetctl wake` hands over the next part.")
     got = []
     while not (part := scout.client.post("/v1/wake"))["empty"]:
         got += ids(part, "messages")

@@ -47,7 +47,8 @@ def _unavailable(ctx: typer.Context, reason: str) -> None:
     line = f"(fleet wake unavailable: {reason}; continuing without fleet news)"
     if json_mode(ctx):
         output.print_json({"cursor": None, "empty": True, "prompt": line, "sections": {k: [] for k in SECTIONS},
-                           "counts": {k: {"total": 0, "shown": 0, "waiting": 0, "more": False} for k in SECTIONS},
+                           "counts": {k: {"total": 0, "shown": 0, "waiting": 0, "more": False, "at_least": False}
+                                      for k in SECTIONS},
                            "waiting": 0, "error": reason})
     else:
         print(line)

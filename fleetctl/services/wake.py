@@ -90,9 +90,9 @@ def peek(member: Member, max_chars: int | None = None, commands: str | None = No
     out_sections = {s.key: [_item_json(i, style) for i in s.items[:n]]
                     for s, n in zip(sections, prompt.shown, strict=True)}
     out_sections["pinned"] = [_item_json(i, style) for i in pinned]
-    counts = {s.key: {"total": n + s.waiting(n), "shown": n, "waiting": s.waiting(n), "more": s.waiting(n) > 0}
-              for s, n in zip(sections, prompt.shown, strict=True)}
-    counts["pinned"] = {"total": len(pinned), "shown": prompt.pins, "waiting": 0, "more": False}
+    counts = {s.key: {"total": n + s.waiting(n), "shown": n, "waiting": s.waiting(n), "more": s.waiting(n) > 0,
+                      "at_least": s.capped} for s, n in zip(sections, prompt.shown, strict=True)}
+    counts["pinned"] = {"total": len(pinned), "shown": prompt.pins, "waiting": 0, "more": False, "at_least": False}
     waiting = prompt.waiting()
     return {"cursor": encode(member, before, after), "empty": not sum(prompt.shown) and not waiting,
             "prompt": text, "sections": out_sections, "counts": counts, "waiting": waiting}

@@ -18,7 +18,7 @@ from fleetctl.services import wake_streams
 
 WINDOW = 200  # rows per read; more than the widest fan-out of one write (1 + 2 x 32 domains)
 PAGE = 25  # items per section per wake; the rest waits for the next wake
-COUNT_CAP = 10_000  # rows beyond the page are counted up to this many
+COUNT_CAP = 1000  # pending items beyond what was read are counted up to this many ("1000+")
 
 
 @dataclass
@@ -66,6 +66,7 @@ class Section:
     items: list[Item] = field(default_factory=list)
     end: int = 0
     beyond: int = 0
+    capped: bool = False  # more than `beyond` lie beyond
 
     def mark_after(self, shown: int) -> int:
         """The section's mark once its first `shown` items are handed over."""
@@ -122,4 +123,5 @@ def read(member: Member, key: str, mark: int, classify: Classify) -> Section:
         if not rows:  # cannot happen while WINDOW exceeds the widest fan-out; never loop on it
             break
     section.beyond = _beyond(streams, section.end)
+    section.capped = section.beyond >= COUNT_CAP
     return section

@@ -88,8 +88,8 @@ def item_text(key: str, item: Item, style: str) -> str:
     return "\n".join([text] + [f"  - {a.label}: `{a.command(style)}`" for a in item.actions])
 
 
-def _plural(n: int, adjective: str = "") -> str:
-    return f"{n} {adjective}item{'s' if n != 1 else ''}"
+def _plural(n: int, adjective: str = "", written: str | None = None) -> str:
+    return f"{written or n} {adjective}item{'s' if n != 1 else ''}"
 
 
 class Prompt:
@@ -109,24 +109,29 @@ class Prompt:
     def waiting(self) -> int:
         return sum(s.waiting(n) for s, n in zip(self.sections, self.shown, strict=True))
 
+    def _more(self, count: int) -> str:
+        """A count of waiting items; `+` when a section stopped counting (its backlog is longer)."""
+        return f"{count}+" if any(s.capped for s in self.sections) else str(count)
+
     def text(self) -> str:
         count, waiting = sum(self.shown), self.waiting()
         if not count and not waiting:
             parts = [f"# Fleet wake for {self.address}: nothing new since your last wake."]
         else:
-            more = f" ({waiting} more waiting)" if waiting else ""
+            more = f" ({self._more(waiting)} more waiting)" if waiting else ""
             parts = [f"# Fleet wake for {self.address}: {_plural(count, 'new ')} since your last wake{more}"]
         for section, shown in zip(self.sections, self.shown, strict=True):
             left = section.waiting(shown)
             if shown or left:
-                heading = f"## {HEADINGS[section.key]} ({shown}{f'; {left} more waiting' if left else ''})"
+                more = f"; {left}{'+' if section.capped else ''} more waiting" if left else ""
+                heading = f"## {HEADINGS[section.key]} ({shown}{more})"
                 parts.append("\n".join([heading] + [self._item(section.key, i, it)
                                                     for i, it in enumerate(section.items[:shown])]))
         if self.pins:
             parts.append("\n".join([f"## {HEADINGS['pinned']} ({len(self.pinned)})"]
                                    + [self._item("pinned", i, it) for i, it in enumerate(self.pinned[:self.pins])]))
         if waiting:
-            parts.append(f"{_plural(waiting)} still waiting: "
+            parts.append(f"{_plural(waiting, written=self._more(waiting))} still waiting: "
                          f"`{wake_actions.next_part().command(self.style)}` hands over the next part.")
         elif count:
             parts.append("Nothing else is waiting.")
