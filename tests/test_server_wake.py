@@ -277,8 +277,8 @@ def test_page_per_section(world, monkeypatch):
     assert wake["counts"]["messages"] == {"total": 7, "shown": 2, "waiting": 5, "more": True, "at_least": False}
     monkeypatch.setattr(wake_read, "COUNT_CAP", 3)  # a long backlog is counted up to a cap: "at least"
     capped = peek(scout)
-    assert "## New messages (2; 4+ more waiting)" in capped["prompt"] and capped["counts"]["messages"]["at_least"]
-    assert capped["prompt"].endswith("4+ items still waiting: `fleetctl wake` hands over the next part.")
+    assert "## New messages (2; 5+ more waiting)" in capped["prompt"] and capped["counts"]["messages"]["at_least"]
+    assert capped["prompt"].endswith("5+ items still waiting: `fleetctl wake` hands over the next part.")
     got = []
     while not (part := scout.client.post("/v1/wake"))["empty"]:
         got += ids(part, "messages")
