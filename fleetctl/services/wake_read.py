@@ -16,8 +16,8 @@ from peewee import fn
 from fleetctl.models.core import Change, Member
 from fleetctl.services import wake_streams
 
-WINDOW = 200  # rows per read; more than the widest fan-out of one write (1 + 2 x 32 domains)
 PAGE = 25  # items per section per wake; the rest waits for the next wake
+WINDOW = PAGE + 1  # rows per read (at least one more than the member's streams: one write's widest fan-out)
 COUNT_CAP = 1000  # pending items beyond what was read are counted up to this many ("1000+")
 
 
@@ -81,10 +81,11 @@ Classify = Callable[[Member, list[Run]], list[Item]]
 
 
 def _window(streams: list[str], after: int) -> tuple[list[tuple], bool]:
+    size = max(WINDOW, len(streams) + 1)
     query = (Change.select(Change.seq, Change.kind, Change.ref_id, Change.event, Change.note, Change.actor)
-             .where(Change.stream.in_(streams), Change.seq > after).order_by(Change.seq).limit(WINDOW))
+             .where(Change.stream.in_(streams), Change.seq > after).order_by(Change.seq).limit(size))
     rows = list(query.tuples())
-    full = len(rows) == WINDOW
+    full = len(rows) == size
     if full:  # the last write's rows may go on beyond the window: leave them whole for the next read
         tail = rows[-1][1:4]
         while rows and rows[-1][1:4] == tail:
@@ -120,7 +121,7 @@ def read(member: Member, key: str, mark: int, classify: Classify) -> Section:
             section.end = rows[-1][0]
         if not full:
             return section
-        if not rows:  # cannot happen while WINDOW exceeds the widest fan-out; never loop on it
+        if not rows:  # cannot happen while a window exceeds the widest fan-out; never loop on it
             break
     section.beyond = _beyond(streams, section.end)
     section.capped = section.beyond >= COUNT_CAP
