@@ -17,7 +17,8 @@ from fleetctl.models.core import Change, Member
 from fleetctl.services import wake_streams
 
 PAGE = 25  # items per section per wake; the rest waits for the next wake
-WINDOW = PAGE + 1  # rows per read (at least one more than the member's streams: one write's widest fan-out)
+WINDOW = PAGE + 2  # rows per read: a page and one more once a full window's last write is set aside
+# (and at least one more row than the member's streams, the widest fan-out of one write)
 COUNT_CAP = 1000  # pending items beyond what was read are counted up to this many ("1000+")
 
 

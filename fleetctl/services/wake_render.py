@@ -137,17 +137,34 @@ class Prompt:
             parts.append("Nothing else is waiting.")
         return "\n\n".join(parts)
 
+    def _cut(self, full: tuple[list[int], int], removals: int) -> None:
+        """Set the shown counts to `full` less the first `removals` cuts: pinned lines first, then items from
+        the end of the lowest section up."""
+        shown, self.pins = list(full[0]), full[1]
+        take = min(removals, self.pins)
+        self.pins -= take
+        removals -= take
+        for index in range(len(shown) - 1, -1, -1):
+            take = min(removals, shown[index])
+            shown[index] -= take
+            removals -= take
+        self.shown = shown
+
     def fit(self, max_chars: int) -> str:
-        """Cut pinned lines, then items from the lowest section up, until the prompt fits; never
-        below one news item (that one is handed over even if it alone exceeds the budget)."""
+        """Cut pinned lines, then items from the lowest section up, until the prompt fits; never below one
+        news item (that one is handed over even if it alone exceeds the budget). The length only shrinks
+        as cuts are added, so the fewest cuts that fit are found by bisection."""
         text = self.text()
-        while len(text) > max_chars:
-            if self.pins:
-                self.pins -= 1
-            elif sum(self.shown) > 1:
-                lowest = max(i for i, n in enumerate(self.shown) if n)
-                self.shown[lowest] -= 1
+        if len(text) <= max_chars:
+            return text
+        full = (list(self.shown), self.pins)
+        low, high = 0, self.pins + max(sum(self.shown) - 1, 0)  # high: everything but one item is cut
+        while low < high:
+            middle = (low + high) // 2
+            self._cut(full, middle)
+            if len(self.text()) <= max_chars:
+                high = middle
             else:
-                break
-            text = self.text()
-        return text
+                low = middle + 1
+        self._cut(full, low)
+        return self.text()
