@@ -68,4 +68,6 @@ def install_news(db) -> None:
         if name not in present:
             db.execute_sql(f'ALTER TABLE "change" ADD COLUMN {name} {sql_type}')
     db.execute_sql('CREATE INDEX IF NOT EXISTS change_stream_seq ON "change" (stream, seq)')
+    for old in ("change_member_kind_seq", "change_fleet_kind_seq"):  # the first design's reads; writes pay for them
+        db.execute_sql(f"DROP INDEX IF EXISTS {old}")
     db.create_tables(NEWS_MODELS, safe=True)
