@@ -37,10 +37,10 @@ def rich(make_fleet):
     """A fleet where an agent, a reviewer and an owner each have news of every kind."""
     acme, other = make_fleet("cmd", rate_limit=FAST), make_fleet("cmdx", rate_limit=FAST)
     owner = acme.member("boss", role="owner", rate_limit=FAST)
-    rev = acme.member("rev", role="reviewer", domains=["infra"], rate_limit=FAST)
-    dev = acme.member("dev", domains=["infra"], cross_fleet=True, rate_limit=FAST)
-    helper = acme.member("helper", domains=["infra"], rate_limit=FAST)
-    helper.client.request("PUT", "/v1/documents/runbook", {"body": "v1", "domains": ["infra"]})
+    rev = acme.member("rev", role="reviewer", domains=["wk-infra"], rate_limit=FAST)
+    dev = acme.member("dev", domains=["wk-infra"], cross_fleet=True, rate_limit=FAST)
+    helper = acme.member("helper", domains=["wk-infra"], rate_limit=FAST)
+    helper.client.request("PUT", "/v1/documents/runbook", {"body": "v1", "domains": ["wk-infra"]})
     for actor in (owner, rev, dev, helper):
         actor.client.post("/v1/wake", {"max_chars": 1_000_000})
 
@@ -52,11 +52,11 @@ def rich(make_fleet):
             actor.client.post(f"/v1/tasks/{t['id']}/actions", {"action": action, **fields})
 
     # knowledge: breaking, tips, a replacement, a pinned entry, cross-fleet news
-    helper.client.post("/v1/knowledge", {"kind": "breaking", "title": "API v1 is gone", "domains": ["infra"]})
+    helper.client.post("/v1/knowledge", {"kind": "breaking", "title": "API v1 is gone", "domains": ["wk-infra"]})
     old = helper.client.post("/v1/knowledge", {"kind": "gotcha", "title": "disk fills", "pinned": True})
     helper.client.post("/v1/knowledge", {"kind": "gotcha", "title": "disk fills up", "supersedes": old["id"]})
-    helper.client.post("/v1/knowledge", {"kind": "tip", "title": "use --dry-run", "domains": ["infra"]})
-    other.owner.client.post("/v1/knowledge", {"kind": "fix", "title": "their fix", "domains": ["infra"],
+    helper.client.post("/v1/knowledge", {"kind": "tip", "title": "use --dry-run", "domains": ["wk-infra"]})
+    other.owner.client.post("/v1/knowledge", {"kind": "fix", "title": "their fix", "domains": ["wk-infra"],
                                               "visibility": "cross-fleet"})
     # messages, one of them a reply
     first = helper.client.post("/v1/messages", {"recipients": ["dev", "rev", "boss"], "subject": "standup"})
@@ -89,8 +89,8 @@ def rich(make_fleet):
     owner.client.post(f"/v1/research/{ok['id']}/reviews", {"verdict": "approve"})
     # documents: new, updated, and another fleet's
     helper.client.request("PUT", "/v1/documents/runbook", {"body": "v2"})
-    helper.client.request("PUT", "/v1/documents/fresh", {"body": "v1", "domains": ["infra"]})
-    other.owner.client.request("PUT", "/v1/documents/shared", {"body": "v1", "domains": ["infra"],
+    helper.client.request("PUT", "/v1/documents/fresh", {"body": "v1", "domains": ["wk-infra"]})
+    other.owner.client.request("PUT", "/v1/documents/shared", {"body": "v1", "domains": ["wk-infra"],
                                                                 "visibility": "cross-fleet"})
     return {"agent": dev, "reviewer": rev, "owner": owner}
 

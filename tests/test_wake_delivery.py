@@ -59,17 +59,17 @@ def backlog(make_fleet):
     """An agent with several hundred pending items in every section, and what each should be."""
     home, other = make_fleet("bk", rate_limit=FAST), make_fleet("bko", rate_limit=FAST)
     owner = quiet(home, "writer", role="owner")
-    agent = quiet(home, "agent", domains=["infra"], cross_fleet=True)
-    quiet(home, "peer", domains=["infra"])
-    rev = quiet(home, "rev", role="reviewer", domains=["infra"])
+    agent = quiet(home, "agent", domains=["wk-infra"], cross_fleet=True)
+    quiet(home, "peer", domains=["wk-infra"])
+    rev = quiet(home, "rev", role="reviewer", domains=["wk-infra"])
     outsider = other.owner
     expected = []
     for n in range(20):
-        e = owner.client.post("/v1/knowledge", {"kind": "breaking", "title": f"breaking {n}", "domains": ["infra"]})
+        e = owner.client.post("/v1/knowledge", {"kind": "breaking", "title": f"breaking {n}", "domains": ["wk-infra"]})
         expected.append(("breaking", e["id"], "published"))
     for n in range(5):  # cross-fleet news from another fleet
         e = outsider.client.post("/v1/knowledge", {"kind": "breaking", "title": f"their breaking {n}",
-                                                   "domains": ["infra"], "visibility": "cross-fleet"})
+                                                   "domains": ["wk-infra"], "visibility": "cross-fleet"})
         expected.append(("breaking", e["id"], "published"))
     for n in range(110):
         m = owner.client.post("/v1/messages", {"recipients": ["agent"], "subject": f"message {n} " + "m" * 40})
@@ -84,7 +84,7 @@ def backlog(make_fleet):
         e = owner.client.post("/v1/knowledge", {"kind": ("tip", "gotcha", "fix")[n % 3], "title": f"tip {n}"})
         expected.append(("knowledge", e["id"], "published"))
     for n in range(30):
-        d = owner.client.request("PUT", f"/v1/documents/doc-{n}", {"body": f"v1 of {n}", "domains": ["infra"]})
+        d = owner.client.request("PUT", f"/v1/documents/doc-{n}", {"body": f"v1 of {n}", "domains": ["wk-infra"]})
         expected.append(("documents", d["id"], "version"))
     return agent, owner, expected
 
@@ -140,14 +140,14 @@ def test_nobody_elses_traffic_hides_news(make_fleet, server):
     acme, labs, noisy = (make_fleet(name, rate_limit=FAST) for name in ("acme", "labs", "noisy"))
     loud = quiet(noisy, "loud", role="owner")
     boss = quiet(labs, "boss", role="owner")
-    reader = quiet(labs, "reader", domains=["infra"], cross_fleet=True)
-    mate = quiet(labs, "mate", domains=["infra"])
+    reader = quiet(labs, "reader", domains=["wk-infra"], cross_fleet=True)
+    mate = quiet(labs, "mate", domains=["wk-infra"])
     entry = acme.owner.client.post("/v1/knowledge", {"kind": "breaking", "title": "certs rotate",
-                                                     "domains": ["infra"], "visibility": "cross-fleet"})
+                                                     "domains": ["wk-infra"], "visibility": "cross-fleet"})
     msg = labs.owner.client.post("/v1/messages", {"recipients": ["reader"], "subject": "for you"})
     task = labs.owner.client.post("/v1/tasks", {"title": "for you too", "assign": "reader"})
     for n in range(160):  # another fleet's fleet-only tips and internal messages
-        loud.client.post("/v1/knowledge", {"kind": "tip", "title": f"noise {n}", "domains": ["infra"]})
+        loud.client.post("/v1/knowledge", {"kind": "tip", "title": f"noise {n}", "domains": ["wk-infra"]})
         loud.client.post("/v1/messages", {"recipients": ["owner"], "subject": f"noise {n}"})
     for n in range(40):  # other members of the same fleet
         boss.client.post("/v1/messages", {"recipients": ["mate"], "subject": f"not yours {n}"})
@@ -156,8 +156,8 @@ def test_nobody_elses_traffic_hides_news(make_fleet, server):
     with db.write():  # and thousands more, through the one recording entry point
         for n in range(3000):
             changes.record("knowledge", 10**9 + n, fleets[noisy.name], "published",
-                           wake_streams.broadcast("knowledge", fleets[noisy.name], ["infra"], "fleet")
-                           + wake_streams.broadcast("breaking", fleets[noisy.name], ["pay"], "cross-fleet"))
+                           wake_streams.broadcast("knowledge", fleets[noisy.name], ["wk-infra"], "fleet")
+                           + wake_streams.broadcast("breaking", fleets[noisy.name], ["wk-pay"], "cross-fleet"))
             changes.record("message", 10**9 + n, fleets[labs.name], "received",
                            [wake_streams.to_member("messages", mate_id)])
     data = peek(reader)
@@ -179,8 +179,8 @@ def test_every_notification_reaches_its_member_with_its_reason(make_fleet):
     fleet = make_fleet("nt")
     owner = fleet.owner
     boss = quiet(fleet, "boss", role="reviewer")
-    dev = quiet(fleet, "dev", domains=["infra"])
-    other = quiet(fleet, "other", domains=["pay"])
+    dev = quiet(fleet, "dev", domains=["wk-infra"])
+    other = quiet(fleet, "other", domains=["wk-pay"])
     creator = quiet(fleet, "maker")
     wake(owner)
 
@@ -230,8 +230,8 @@ def test_every_notification_reaches_its_member_with_its_reason(make_fleet):
     boss.client.post(f"/v1/research/{r['id']}/reviews", {"verdict": "approve", "comment": "convincing"})
     assert notes(dev)["research", r["id"], "reviewed"]["comment"] == "convincing"
     # members whose domains match new knowledge and documents; not the others, not the author
-    tip = owner.client.post("/v1/knowledge", {"kind": "tip", "title": "infra tip", "domains": ["infra"]})
-    owner.client.request("PUT", "/v1/documents/runbook", {"body": "v1", "domains": ["infra"]})
+    tip = owner.client.post("/v1/knowledge", {"kind": "tip", "title": "infra tip", "domains": ["wk-infra"]})
+    owner.client.request("PUT", "/v1/documents/runbook", {"body": "v1", "domains": ["wk-infra"]})
     got = notes(dev)
     assert ("knowledge", tip["id"], "published") in got
     assert [k for k in got if k[0] == "documents"][0][2] == "version"
