@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench import auth, clistart, console, harness, lists, livewake, profiling, report, scale, writes  # noqa: E402
+from bench import auth, clistart, console, harness, lists, livewake, profiling, report, scale, wake, writes  # noqa: E402
 
 # name -> (function, runs once per engine?)
 MEASUREMENTS = {
@@ -32,6 +32,7 @@ MEASUREMENTS = {
     "lists": (lists.measure, True),
     "handoff": (livewake.handoff, True),
     "waiters": (livewake.idle_waiters, True),
+    "wake": (wake.measure, True),
     "cli": (clistart.measure, False),
     "console": (console.measure, True),
     "profile": (profiling.measure, True),  # only with --profile or --only profile

@@ -53,12 +53,15 @@ def _paired(port_a: int, make_a, port_b: int, make_b, calls: int) -> tuple[dict,
     return tuple(load.summarize(s, sum(s.latencies), 1, 1, 0.0) for s in samples)
 
 
-def _ack_everything(port: int, token: str) -> bool:
-    """Advance the member's wake cursor to now (peek, then ack its cursor)."""
-    status, data = call(port, "GET", "/v1/wake", token)
-    if status != 200 or not isinstance(data, dict):
-        return False
-    return call(port, "POST", "/v1/wake/ack", token, {"cursor": data.get("cursor")})[0] < 300
+def _ack_everything(port: int, token: str, limit: int = 5000) -> bool:
+    """Catch the member up: wake until nothing is pending (each wake hands over one page per section)."""
+    for _ in range(limit):
+        status, data = call(port, "POST", "/v1/wake", token, {"max_chars": 1_000_000})
+        if status != 200 or not isinstance(data, dict):
+            return False
+        if data.get("empty"):
+            return True
+    return False
 
 
 def measure(ctx: Context) -> None:

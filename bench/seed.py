@@ -1,6 +1,6 @@
 """Bulk seeding through the models (insert_many in one transaction per table): knowledge entries with
 their domain tags and change rows, messages with deliveries, assigned tasks with their history.
-Rows look like the services' own (same fields, same change events), only written in bulk."""
+Rows look like the services' own (same fields, same change events on the same streams), only written in bulk."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from peewee import fn
 from fleetctl import db
 from fleetctl.models.base import utcnow
 from fleetctl.models.core import Change, ItemDomain, Member
+from fleetctl.services import wake_streams
 
 CHUNK = 400
 DOMAINS = 20  # entries are tagged d0..d19; one in ten carries no domain (it reaches everyone)
@@ -74,8 +75,11 @@ def knowledge(fleet: str, count: int) -> None:
         ids = _new_ids(Knowledge, rows)
         _insert(ItemDomain, [{"kind": "knowledge", "item_id": i, "domain": d}
                              for i, ds in zip(ids, tags, strict=True) for d in ds])
-        _insert(Change, [{"fleet": agents[0].fleet_id, "kind": "knowledge", "ref_id": i, "member": None,
-                          "event": "published", "created_at": now} for i in ids])
+        _insert(Change, [{"fleet": agents[0].fleet_id, "kind": "knowledge", "ref_id": i, "event": "published",
+                          "created_at": now, "stream": stream, "actor": r["author"]}
+                         for i, r in zip(ids, rows, strict=True)
+                         for stream in wake_streams.broadcast("breaking" if r["kind"] == "breaking" else "knowledge",
+                                                              r["fleet"], r["domains"], r["visibility"])])
 
 
 def messages(fleet: str, count: int) -> None:
@@ -98,8 +102,9 @@ def messages(fleet: str, count: int) -> None:
     with db.write():
         ids = _new_ids(Message, rows)
         _insert(Delivery, [{"message": i, "recipient": t.id} for i, t in zip(ids, targets, strict=True)])
-        _insert(Change, [{"fleet": agents[0].fleet_id, "kind": "message", "ref_id": i, "member": t.id,
-                          "event": "received", "created_at": now} for i, t in zip(ids, targets, strict=True)])
+        _insert(Change, [{"fleet": agents[0].fleet_id, "kind": "message", "ref_id": i, "event": "received",
+                          "created_at": now, "stream": wake_streams.to_member("messages", t.id)}
+                         for i, t in zip(ids, targets, strict=True)])
 
 
 def tasks(fleet: str, count: int) -> None:
@@ -123,8 +128,9 @@ def tasks(fleet: str, count: int) -> None:
                                "from_state": "open", "to_state": "assigned", "at": now} for i in ids])
         _insert(ItemDomain, [{"kind": "task", "item_id": i, "domain": r["domains"][0]}
                              for i, r in zip(ids, rows, strict=True)])
-        _insert(Change, [{"fleet": owner.fleet_id, "kind": "task", "ref_id": i, "member": a.id,
-                          "event": "assigned", "created_at": now} for i, a in zip(ids, who, strict=True)])
+        _insert(Change, [{"fleet": owner.fleet_id, "kind": "task", "ref_id": i, "event": "assigned",
+                          "created_at": now, "stream": wake_streams.to_member("tasks", a.id), "actor": owner.id}
+                         for i, a in zip(ids, who, strict=True)])
 
 
 def analyze() -> None:

@@ -64,6 +64,7 @@ MIGRATIONS: list[tuple[int, str, Callable]] = [
     (6, "documents", create_module_tables("documents")),
     (7, "wake", create_module_tables("wake")),
     (8, "ratelimit", create_module_tables("ratelimit")),
+    (9, "wake_streams", lambda db: importlib.import_module("fleetctl.models.wake").install_news(db)),
     (10, "idempotency", create_module_tables("idempotency")),
     (11, "quotas_and_audit_counts", m011_quotas_and_audit_counts),
     (13, "console", create_module_tables("console")),

@@ -22,14 +22,14 @@ def test_change_sequence_never_lets_a_cursor_skip_a_late_commit(make_fleet, serv
 
     def slow():
         with db.write():
-            seqs["slow"] = changes.record("task", 1, fleet_id, None, "slow")
+            seqs["slow"] = changes.record("task", 1, fleet_id, "slow", ["test:slow"])
             inserted.set()
             release.wait(10)
 
     def fast():
         inserted.wait(10)
         with db.write():
-            seqs["fast"] = changes.record("task", 2, fleet_id, None, "fast")
+            seqs["fast"] = changes.record("task", 2, fleet_id, "fast", ["test:fast"])
         done.set()
 
     threads = [threading.Thread(target=slow), threading.Thread(target=fast)]
@@ -63,7 +63,7 @@ def test_concurrent_writers_and_a_polling_reader_never_skip_a_change(make_fleet,
         for i in range(8):
             with db.write():
                 # Ids no real task of the shared test database has (a test reading a task's changes would see these).
-                seq = changes.record("task", 2**30 + n * 100 + i, fleet_id, None, "load")
+                seq = changes.record("task", 2**30 + n * 100 + i, fleet_id, "load", ["test:load"])
                 time.sleep(rng.random() * 0.004)  # hold the transaction open a little
             with lock:
                 written.append(seq)

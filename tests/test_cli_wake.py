@@ -1,4 +1,4 @@
-"""`fleetctl wake` through the CLI: prompt, --json, --peek, ack, --max-chars, --hook."""
+"""`fleetctl wake` through the CLI: prompt, --json, --peek, ack, --max-chars, --hook, FLEET_WAKE_CURSOR."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def test_json_shape_and_visibility(make_fleet):
         actor.cli("wake")
     entry = a.owner.client.post("/v1/knowledge", {"kind": "breaking", "title": "fleet-only", "domains": ["infra"]})
     data = scout.cli("wake", "--peek", "--json").json()
-    assert set(data) == {"cursor", "empty", "prompt", "sections", "counts"} and data["empty"] is False
+    assert set(data) == {"cursor", "empty", "prompt", "sections", "counts", "waiting"} and data["empty"] is False
     assert [i["id"] for i in data["sections"]["breaking"]] == [entry["id"]]
     other = outsider.cli("wake", "--json").json()
     assert other["empty"] is True and other["sections"]["breaking"] == []
@@ -48,21 +48,24 @@ def test_peek_then_ack(make_fleet):
     assert one == two and one["empty"] is False
     peeked = scout.cli("wake", "--peek")
     assert "fleetctl wake ack" in peeked.stderr and "ping" in peeked.stdout
-    acked = scout.cli("wake", "ack", str(one["cursor"]), "--json")
-    assert acked.exit_code == 0 and acked.json()["cursor"] == one["cursor"]
-    assert scout.cli("wake", "ack", str(one["cursor"])).stdout == f"Wake cursor at {one['cursor']}.\n"
+    acked = scout.cli("wake", "ack", one["cursor"], "--json")
+    assert acked.exit_code == 0 and acked.json() == {"cursor": one["cursor"], "moved": True}
+    assert scout.cli("wake", "ack", one["cursor"]).stdout == "Already acknowledged.\n"
     assert scout.cli("wake", "--peek", "--json").json()["empty"] is True
 
 
 def test_bad_input_is_a_usage_error(make_fleet):
     scout = make_fleet().member("scout")
+    cursor = scout.cli("wake", "--peek", "--json").json()["cursor"]
+    member, before, _ = cursor.split(":")
+    future = f"{member}:{before}:" + ".".join(["999999999999"] * 6)
     for args in (("wake", "--max-chars", "10"), ("wake", "ack", "-1"), ("wake", "ack", "abc"),
-                 ("wake", "ack", "999999999999")):
+                 ("wake", "ack", "999999999999"), ("wake", "ack", future)):
         result = scout.cli(*args)
         assert result.exit_code == 2, (args, result.stdout, result.stderr)
-        assert "Traceback" not in result.stderr
-    beyond = scout.cli("wake", "ack", "999999999999")
-    assert beyond.stderr.startswith("fleetctl: error: cursor 999999999999 is beyond the newest change")
+        assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1
+    assert scout.cli("wake", "ack", "12").stderr.startswith("fleetctl: error: malformed wake cursor")
+    assert "beyond the newest change" in scout.cli("wake", "ack", future).stderr
 
 
 def test_max_chars(make_fleet):
@@ -73,7 +76,11 @@ def test_max_chars(make_fleet):
         send(fleet.owner, "scout", f"report {n} " + "z" * 80)
     result = scout.cli("wake", "--peek", "--max-chars", "400")
     assert result.exit_code == 0 and len(result.stdout.rstrip("\n")) <= 400
-    assert "more not shown; list them with `fleetctl msg inbox --unread`" in result.stdout
+    assert result.stdout.rstrip("\n").endswith("still waiting: `fleetctl wake` hands over the next part.")
+    seen = []
+    while (part := scout.cli("wake", "--max-chars", "400", "--json").json())["sections"]["messages"]:
+        seen += [m["subject"] for m in part["sections"]["messages"]]
+    assert seen == [f"report {n} " + "z" * 80 for n in range(8)]  # each once, oldest first
 
 
 def test_hook_prints_prompt_and_advances(make_fleet):
@@ -83,6 +90,20 @@ def test_hook_prints_prompt_and_advances(make_fleet):
     send(fleet.owner, "scout", "hello from the hook")
     result = scout.cli("wake", "--hook")
     assert result.exit_code == 0 and "hello from the hook" in result.stdout
+    assert scout.cli("wake", "--peek", "--json").json()["empty"] is True
+
+
+def test_daemon_cursor_makes_every_wake_a_peek(make_fleet):
+    """Inside a daemon run (FLEET_WAKE_CURSOR set) `wake` and `wake --hook` hand nothing over."""
+    fleet = make_fleet()
+    scout = fleet.member("scout")
+    send(fleet.owner, "scout", "inside the daemon")
+    daemon = {"FLEET_WAKE_CURSOR": scout.cli("wake", "--peek", "--json").json()["cursor"]}
+    for args in (("wake",), ("wake", "--hook"), ("wake", "--json"), ("wake", "--hook", "--max-chars", "300")):
+        result = scout.cli(*args, env=daemon)
+        assert result.exit_code == 0 and "inside the daemon" in result.stdout, (args, result.stderr)
+    assert scout.cli("wake", "--peek", "--json").json()["empty"] is False
+    assert "inside the daemon" in scout.cli("wake").stdout  # outside a daemon run: handed over
     assert scout.cli("wake", "--peek", "--json").json()["empty"] is True
 
 

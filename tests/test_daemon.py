@@ -138,3 +138,22 @@ def test_json_keeps_stdout_one_document(make_fleet):
     assert json.loads(proc.stdout) == {"ok": True}  # the command's output went to stderr
     assert "from-the-command" in proc.stderr and "1 new" in proc.stderr
     assert scout.client.get("/v1/wake")["empty"] is True
+
+
+def test_hook_inside_a_failed_daemon_run_does_not_hand_the_news_over(make_fleet, tmp_path):
+    """The issue's scenario: the session-start hook runs inside the daemon's command with its credentials;
+    it only peeks (FLEET_WAKE_CURSOR), so when the command fails the next round gets the same news."""
+    fleet = make_fleet()
+    scout = quiet_member(fleet, "scout")
+    msg = send(fleet.owner, "scout", "survives a crash")
+    hook = f"{sys.executable} -m fleetctl wake --hook"
+    command = f'cat > /dev/null; echo "$FLEET_WAKE_CURSOR" > {tmp_path}/cursor; {hook} > {tmp_path}/hook; exit 1'
+    failed = scout.cli("daemon", "--once", "--exec", command)
+    assert failed.exit_code == 1 and "not acked" in failed.stderr
+    assert "survives a crash" in (tmp_path / "hook").read_text()
+    news = scout.client.get("/v1/wake")
+    assert (tmp_path / "cursor").read_text().strip() == news["cursor"]
+    assert [m["id"] for m in news["sections"]["messages"]] == [msg["id"]]
+    ok = scout.cli("daemon", "--once", "--exec", f"cat > /dev/null; {hook} > {tmp_path}/hook")
+    assert ok.exit_code == 0 and "acked" in ok.stderr
+    assert scout.client.get("/v1/wake")["empty"] is True

@@ -325,3 +325,17 @@ def test_stdio_server_loads_neither_the_sdk_nor_the_server_stack():
             "'peewee', 'bcrypt') if m in sys.modules]; print(','.join(heavy))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+def test_wake_inside_a_daemon_run_only_peeks(make_fleet):
+    """With FLEET_WAKE_CURSOR set (the daemon sets it for its command) fleet_wake hands nothing over, and the
+    prompt names tool calls instead of shell commands."""
+    fleet = make_fleet("mcp")
+    a, b = fleet.member("poker"), fleet.member("runner")
+    sent = a.client.post("/v1/messages", {"recipients": [b.name], "subject": "daemon news"})
+    cursor = b.client.get("/v1/wake")["cursor"]
+    async def steps(session):
+        return [text(await session.call_tool("fleet_wake", {})) for _ in range(2)]
+
+    first, second = over_stdio(b.url, b.token, steps, env={"FLEET_WAKE_CURSOR": cursor})
+    assert "daemon news" in first and "daemon news" in second
+    assert f'`fleet_read {{"type": "message", "id": {sent["id"]}}}`' in first and "fleetctl msg" not in first
+    assert b.client.get("/v1/wake")["cursor"] == cursor  # nothing was handed over

@@ -29,8 +29,14 @@ def ids(actor, path="/v1/knowledge", **params):
 def events(kind_ref: int) -> list[tuple]:
     from fleetctl.models.core import Change
 
-    rows = Change.select().where(Change.kind == "knowledge", Change.ref_id == kind_ref).order_by(Change.seq)
-    return [(r.event, r.fleet_id, r.member_id) for r in rows]
+    rows = Change.select().where(Change.kind == "knowledge", Change.ref_id == kind_ref,
+                                 Change.stream.is_null(False)).order_by(Change.seq)
+    out: list[tuple] = []
+    for r in rows:  # one write fans out to several streams: one event per write
+        if not out or out[-1][:2] != (r.event, r.fleet_id):
+            out.append((r.event, r.fleet_id, []))
+        out[-1][2].append(r.stream)
+    return out
 
 
 def test_publish_shape_and_change_event(make_fleet):
@@ -47,7 +53,10 @@ def test_publish_shape_and_change_event(make_fleet):
     from fleetctl.models.core import Fleet
 
     fleet_id = Fleet.get(Fleet.name == fleet.name).id
-    assert events(entry["id"]) == [("published", fleet_id, None)]
+    # broadcast once, whatever the fleet's size: its whole stream, each domain's, each cross-fleet domain's
+    assert events(entry["id"]) == [("published", fleet_id, [f"knowledge:{fleet_id}:*", f"knowledge:{fleet_id}:infra",
+                                                            f"knowledge:{fleet_id}:ops", "knowledge:x:infra",
+                                                            "knowledge:x:ops"])]
 
 
 BAD_BODIES = [
@@ -106,15 +115,18 @@ def test_supersede_walks_the_chain_both_ways(make_fleet):
     newest = publish(agent, kind="fix", title="deploy fixed for good", supersedes=new["id"], domains=[])
     assert newest["domains"] == []
     assert ids(agent) == [newest["id"]]
-    assert ids(agent, all=True) == [old["id"], newest["id"], new["id"]]  # pinned first, then newest
+    # the pin moved to each replacement: pinned first, then newest
+    assert ids(agent, all=True) == [newest["id"], new["id"], old["id"]]
+    assert [agent.client.get(f"/v1/knowledge/{e['id']}")["pinned"] for e in (old, new, newest)] == \
+        [False, False, True]
     chain = agent.client.get(f"/v1/knowledge/{new['id']}/chain")["items"]
     assert [(e["id"], e["state"]) for e in chain] == [
         (old["id"], "superseded"), (new["id"], "superseded"), (newest["id"], "current")]
     again = agent.http("POST", "/v1/knowledge", {"kind": "fix", "title": "late", "supersedes": old["id"]})
     assert again.status == 409 and f"superseded by {new['id']}" in again.body["detail"]
-    assert ids(agent, all=True) == [old["id"], newest["id"], new["id"]]
-    assert [e[0] for e in events(old["id"])] == ["published", "superseded"]
-    assert [e[0] for e in events(new["id"])] == ["published", "superseded"]
+    # a superseded entry is no longer news: only replacements are recorded
+    assert [e[0] for e in events(old["id"])] == ["published"]
+    assert [e[0] for e in events(new["id"])] == ["published"]
 
 
 def test_only_the_entry_fleet_can_supersede(make_fleet):
@@ -221,7 +233,7 @@ def test_pin_unpin_retire_permissions(make_fleet):
     pinned = peer.client.post(f"/v1/knowledge/{entry['id']}/pin")
     assert pinned["pinned"] is True
     assert peer.client.post(f"/v1/knowledge/{entry['id']}/pin")["pinned"] is True  # idempotent
-    assert [e[0] for e in events(entry["id"])] == ["published", "pinned"]
+    assert [e[0] for e in events(entry["id"])] == ["published"]  # pinned entries are in every wake, not news
     for action in ("unpin", "retire"):
         resp = peer.http("POST", f"/v1/knowledge/{entry['id']}/{action}")
         assert resp.status == 403 and author.address in resp.body["detail"]

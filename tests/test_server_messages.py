@@ -16,7 +16,7 @@ def received_events(actor) -> list[int]:
     """Ids of the messages recorded as received by `actor` in the change sequence (what wake reads)."""
     from fleetctl.models.core import Change
 
-    rows = Change.select().where(Change.member == member_id(actor), Change.kind == "message",
+    rows = Change.select().where(Change.stream == f"messages@{member_id(actor)}", Change.kind == "message",
                                  Change.event == "received").order_by(Change.seq)
     return [r.ref_id for r in rows]
 

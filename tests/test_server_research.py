@@ -19,8 +19,9 @@ def review(actor, research_id, verdict, comment=None):
 def events(research_id):
     from fleetctl.models.core import Change
 
-    rows = Change.select().where(Change.kind == "research", Change.ref_id == research_id).order_by(Change.seq)
-    return [(r.event, r.member_id) for r in rows]
+    rows = Change.select().where(Change.kind == "research", Change.ref_id == research_id,
+                                 Change.stream.startswith("research@")).order_by(Change.seq)
+    return [(r.event, int(r.stream.split("@")[1])) for r in rows]
 
 
 def member_id(actor):
@@ -57,8 +58,8 @@ def test_review_cycle_with_revision(make_fleet):
     assert approved.status == 201 and approved.body["state"] == "approved"
     assert [(v["reviewer"], v["verdict"], v["comment"], v["revision"]) for v in approved.body["reviews"]] == [
         (boss.address, "request-changes", "show the heap profile", 1), (boss.address, "approve", "convincing", 2)]
-    assert events(r["id"]) == [("review_requested", member_id(boss)), ("reviewed", member_id(author)),
-                               ("review_requested", member_id(boss)), ("reviewed", member_id(author))]
+    assert events(r["id"]) == [("review_requested", member_id(boss)), ("request-changes", member_id(author)),
+                               ("review_requested", member_id(boss)), ("approve", member_id(author))]
     assert review(boss, r["id"], "reject").status == 409  # approved is final
     assert author.http("POST", f"/v1/research/{r['id']}/revisions", {"body": "x"}).status == 409
     shown = author.client.get(f"/v1/research/{r['id']}")
@@ -209,7 +210,7 @@ def test_outside_research_on_a_cross_fleet_task(make_fleet):
     assert review(stranger, r["id"], "approve").status == 404
     outsider.client.post(f"/v1/research/{r['id']}/revisions", {"body": "logs attached"})
     assert review(lead, r["id"], "approve").body["state"] == "approved"
-    assert events(r["id"])[-1] == ("reviewed", member_id(outsider))
+    assert events(r["id"])[-1] == ("approve", member_id(outsider))
     # A member who cannot see the task cannot link research to it.
     assert stranger.http("POST", "/v1/research", {"title": "x", "confidence": 0.5, "task": task["id"]}).status == 404
 

@@ -28,8 +28,11 @@ def ok(actor, task_id, action, **fields):
 def changes_for(task_id):
     from fleetctl.models.core import Change
 
-    return [(c.member_id, c.event) for c in Change.select().where(Change.kind == "task", Change.ref_id == task_id)
-            .order_by(Change.seq)]
+    def reader(stream):  # the member a task stream addresses; None for the fleet's review stream
+        return int(stream.split("@")[1]) if "@" in stream else None
+
+    return [(reader(c.stream), c.event) for c in Change.select().where(
+        Change.kind == "task", Change.ref_id == task_id, Change.stream.startswith("tasks")).order_by(Change.seq)]
 
 
 def member_id(actor):
@@ -131,8 +134,10 @@ def test_lifecycle_with_review_history_and_events(team):
     assert shown["links"] == [f"research:{found}", "doc:runbook", f"doc:{fleet.name}/runbook"]
     assert shown["research"] == []
     owner_id, dev_id = member_id(fleet.owner), member_id(dev)
-    assert changes_for(tid) == [(dev_id, "assigned"), (None, "in_review"), (dev_id, "changes_requested"),
-                                (None, "in_review"), (owner_id, "done")]
+    # each move tells whom it concerns, with its reason or note (DESIGN §3), never the actor itself
+    assert changes_for(tid) == [(dev_id, "assigned"), (owner_id, "accepted"), (None, "in_review"),
+                                (dev_id, "changes_requested"), (None, "in_review"), (dev_id, "approved"),
+                                (owner_id, "done")]
 
 
 def test_no_review_submit_is_done_and_creator_told_unless_self(team):
@@ -146,7 +151,7 @@ def test_no_review_submit_is_done_and_creator_told_unless_self(team):
     ok(dev, theirs["id"], "claim")
     ok(dev, theirs["id"], "start")
     ok(dev, theirs["id"], "submit")
-    assert changes_for(theirs["id"]) == [(member_id(ops), "done")]
+    assert changes_for(theirs["id"]) == [(member_id(ops), "claimed"), (member_id(ops), "done")]
     cancelled = create(ops)
     ok(fleet.owner, cancelled["id"], "cancel", reason="dup")
     assert changes_for(cancelled["id"]) == [(member_id(ops), "cancelled")]

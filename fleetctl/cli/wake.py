@@ -1,7 +1,12 @@
-"""The wake prompt: `fleetctl wake [--peek] [--max-chars N] [--hook]` and `wake ack CURSOR`."""
+"""The wake prompt: `fleetctl wake [--peek] [--max-chars N] [--hook]` and `wake ack CURSOR`.
+
+With FLEET_WAKE_CURSOR set (the daemon sets it for its command) every wake only peeks: the daemon
+acknowledges the news once its command succeeded, so an agent that crashes gets it again.
+"""
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Annotated
 
@@ -16,12 +21,19 @@ DEFAULT_MAX_CHARS = 8000
 SECTIONS = ("breaking", "messages", "tasks", "research", "knowledge", "documents", "pinned")
 
 wake_app = FleetTyper(
-    help="What changed for you since your last wake, as a prompt for a model (advances your cursor).",
+    help="Your news since your last wake, as a prompt for a model; hands over what the prompt shows.",
     no_args_is_help=False, invoke_without_command=True)
 
 MaxCharsOpt = Annotated[int, typer.Option(
     "--max-chars", min=200, max=1_000_000,
-    help="Keep the prompt within N characters; lower sections are cut first.")]
+    help="Keep the prompt within N characters: lower sections are cut first and wait for the next wake "
+         "(at least one item is always shown).")]
+DAEMON_ENV = "FLEET_WAKE_CURSOR"
+
+
+def _peek_only(peek: bool) -> bool:
+    """Peek when asked to, or inside a daemon run (FLEET_WAKE_CURSOR set): the daemon acknowledges."""
+    return peek or bool(os.environ.get(DAEMON_ENV))
 
 
 WAIT_MARGIN = 15.0  # the client's timeout beyond the wait it asks the server for
@@ -43,7 +55,9 @@ def _unavailable(ctx: typer.Context, reason: str) -> None:
     line = f"(fleet wake unavailable: {reason}; continuing without fleet news)"
     if json_mode(ctx):
         output.print_json({"cursor": None, "empty": True, "prompt": line, "sections": {k: [] for k in SECTIONS},
-                           "counts": {k: {"total": 0, "more": False} for k in SECTIONS}, "error": reason})
+                           "counts": {k: {"total": 0, "shown": 0, "waiting": 0, "more": False, "at_least": False}
+                                      for k in SECTIONS},
+                           "waiting": 0, "error": reason})
     else:
         print(line)
     raise typer.Exit(0)
@@ -79,13 +93,17 @@ def wake(
         "--wait", min=1, max=60, metavar="SECONDS",
         help="Live wake: when there is nothing new, wait up to SECONDS (1-60) for news before answering.")] = None,
 ) -> None:
-    """Print what changed for you since your last wake and advance your cursor.
+    """Print your news since your last wake; the items it shows count as handed over.
 
-    --json prints {"cursor", "empty", "prompt", "sections", "counts"}. With --peek the cursor stays; acknowledge
-    later with `fleetctl wake ack CURSOR`.
+    What does not fit --max-chars (or a section's page of 25) stays pending and comes first in the next
+    wake; the last line says how many items are still waiting. --json prints {"cursor", "empty", "prompt",
+    "sections", "counts", "waiting"}. With --peek nothing is handed over; `fleetctl wake ack CURSOR`
+    hands over exactly what that peek showed. With FLEET_WAKE_CURSOR set (inside `fleetctl daemon`)
+    every wake only peeks: the daemon acknowledges when its command succeeds.
     """
     if ctx.invoked_subcommand is not None:
         return
+    peek = _peek_only(peek)
     if hook:
         _hook(ctx, peek, max_chars, wait)
     data = _fetch(client(ctx), peek, max_chars, wait)
@@ -93,7 +111,7 @@ def wake(
     def human(d: dict) -> None:
         print(d["prompt"])
         if peek and not d["empty"]:
-            print(f"(peek: cursor not moved; `fleetctl wake ack {d['cursor']}` acknowledges this wake)",
+            print(f"(peek: nothing handed over; `fleetctl wake ack {d['cursor']}` acknowledges this prompt)",
                   file=sys.stderr)
 
     output.emit(ctx, data, human)
@@ -101,11 +119,11 @@ def wake(
 
 @wake_app.command("ack")
 def ack(ctx: typer.Context,
-        cursor: Annotated[int, typer.Argument(min=0, metavar="CURSOR",
-                                              help="The cursor a (peeked) wake returned.")]) -> None:
-    """Advance your wake cursor to CURSOR (never backwards)."""
+        cursor: Annotated[str, typer.Argument(metavar="CURSOR",
+                                              help="The cursor a peek returned, exactly as printed.")]) -> None:
+    """Acknowledge a peek: exactly the items its prompt showed count as handed over."""
     data = client(ctx).post("/v1/wake/ack", {"cursor": cursor})
-    output.emit(ctx, data, lambda d: print(f"Wake cursor at {d['cursor']}."))
+    output.emit(ctx, data, lambda d: print("Acknowledged." if d["moved"] else "Already acknowledged."))
 
 
 def register(app: typer.Typer) -> None:

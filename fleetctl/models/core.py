@@ -76,7 +76,12 @@ class AuditEntry(BaseModel):
 
 
 class Change(BaseModel):
-    """One row per event the wake prompt reports, in commit order (`seq` is the cursor)."""
+    """One row per event and stream the wake prompt reads, in commit order (`seq`).
+
+    `stream` names who reads the row (services/wake_streams.py): one member's section, or one
+    fleet's (or the cross-fleet) broadcast stream of a domain. `note` is the reason or comment the
+    news carries (for a document version: its number), `actor` the member who caused it.
+    Rows before migration 9 have no stream and are read by nobody."""
 
     seq = BigAutoField()
     fleet = ForeignKeyField(Fleet, on_delete="CASCADE")
@@ -85,6 +90,9 @@ class Change(BaseModel):
     member = ForeignKeyField(Member, null=True, on_delete="CASCADE")
     event = CharField(max_length=30, default="")
     created_at = DateTimeField(default=utcnow)
+    stream = CharField(max_length=120, null=True)
+    note = TextField(null=True)
+    actor = BigIntegerField(null=True)
 
     class Meta:
         indexes = ((("member", "seq"), False), (("kind", "seq"), False))

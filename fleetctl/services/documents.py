@@ -11,7 +11,7 @@ from fleetctl.errors import Conflict, Forbidden, Invalid, NotFound
 from fleetctl.models.base import iso, utcnow
 from fleetctl.models.core import Fleet, Member
 from fleetctl.models.documents import Document, DocumentVersion
-from fleetctl.services import changes, paging, previews, quota, validate, visibility
+from fleetctl.services import changes, paging, previews, quota, validate, visibility, wake_streams
 
 KIND = "document"
 # Sub-resources of /v1/documents/{name}: never document names, so every URL has one reading.
@@ -144,7 +144,9 @@ def _append(caller: Member, name: str, fields: dict, body: str, message: str, ba
     if "domains" in fields:
         visibility.set_domains(KIND, doc.id, fields["domains"])
     quota.charge(caller.fleet_id, quota.size_of(body, message, fields.get("title")))
-    changes.record(KIND, doc.id, caller.fleet_id, None, "version")
+    streams = wake_streams.broadcast("documents", caller.fleet_id, fields.get("domains", doc.domains),
+                                     fields.get("visibility", doc.visibility))
+    changes.record(KIND, doc.id, caller.fleet_id, "version", streams, note=str(number), actor_id=caller.id)
     return doc.id, number
 
 

@@ -11,7 +11,7 @@ from fleetctl.errors import Conflict, Forbidden, Invalid, NotFound
 from fleetctl.models.base import iso, utcnow
 from fleetctl.models.core import Fleet, Member
 from fleetctl.models.knowledge import KINDS, Knowledge
-from fleetctl.services import changes, previews, quota, validate
+from fleetctl.services import changes, previews, quota, validate, wake_streams
 from fleetctl.services import visibility as vis
 
 KIND = "knowledge"
@@ -150,6 +150,7 @@ def publish(caller: Member, kind: str, title: str, body: str | None = None, doma
             fields["domains"] = old.domains
         if visibility is None:
             fields["visibility"] = old.visibility
+        fields["pinned"] = fields["pinned"] or old.pinned  # the pin follows the replacement
     with db.write():
         sweep_expired(now)
         entry = Knowledge.create(fleet=caller.fleet_id, author=caller.id, created_at=now,
@@ -157,7 +158,7 @@ def publish(caller: Member, kind: str, title: str, body: str | None = None, doma
         vis.set_domains(KIND, entry.id, entry.domains, new=True)
         if supersedes is not None:
             # Conditional, so two racing replacements cannot both supersede the same entry.
-            done = (Knowledge.update(state="superseded", superseded_by=entry.id)
+            done = (Knowledge.update(state="superseded", superseded_by=entry.id, pinned=False)
                     .where(Knowledge.id == supersedes, Knowledge.state.in_(("current", "expired")))
                     .execute())
             if done != 1:
@@ -165,9 +166,11 @@ def publish(caller: Member, kind: str, title: str, body: str | None = None, doma
                 raise Conflict(f"knowledge entry {supersedes} changed while publishing; try again")
         quota.charge(caller.fleet_id, quota.size_of(fields["title"], fields["body"]))
         # Changes are recorded last: the change-order lock must never be held while waiting for a row.
-        changes.record(KIND, entry.id, caller.fleet_id, None, "published")
-        if supersedes is not None:
-            changes.record(KIND, supersedes, caller.fleet_id, None, "superseded")
+        # A superseded entry is no longer news: only its replacement (which names it) is recorded.
+        section = "breaking" if entry.kind == "breaking" else "knowledge"
+        changes.record(KIND, entry.id, caller.fleet_id, "published",
+                       wake_streams.broadcast(section, caller.fleet_id, entry.domains, entry.visibility),
+                       actor_id=caller.id)
     entry.author = caller  # the entry as written; no read-back
     return entry
 
@@ -205,9 +208,8 @@ def pin(caller: Member, entry_id: int) -> Knowledge:
     if state_of(entry) != "current":
         raise Conflict(f"knowledge entry {entry_id} is {state_of(entry)}; only current entries can be pinned")
     with db.write():
-        # Conditional, so two members pinning at once record one event.
-        if Knowledge.update(pinned=True).where(Knowledge.id == entry_id, Knowledge.pinned == False).execute():  # noqa: E712
-            changes.record(KIND, entry_id, entry.fleet_id, None, "pinned")
+        # Pinned entries are in every wake already: a pin is not news of its own.
+        Knowledge.update(pinned=True).where(Knowledge.id == entry_id).execute()
     return get(caller, entry_id)
 
 

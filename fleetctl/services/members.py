@@ -8,7 +8,7 @@ from fleetctl import db
 from fleetctl.errors import Conflict, Forbidden, Invalid, NotFound
 from fleetctl.models.base import iso, utcnow
 from fleetctl.models.core import ROLE_RANK, ROLES, Fleet, Member
-from fleetctl.services import paging, quota, tokens, validate
+from fleetctl.services import paging, quota, tokens, validate, wake_marks
 
 
 def fleet_to_dict(fleet: Fleet, storage: bool = False) -> dict:
@@ -58,6 +58,7 @@ def create_fleet(name: str, rate_limit: int | None = None, owner: str = "owner",
         fleet = Fleet.create(name=name, rate_limit=_rate_limit(rate_limit, 1000),
                              quota_bytes=quota.quota_of(quota_bytes))
         member = Member.create(fleet=fleet, name=owner, role="owner")
+        wake_marks.start(member)
     return fleet, member, tokens.mint(member)
 
 
@@ -119,6 +120,7 @@ def register(caller: Member, name: str, role: str | None = None, domains: list[s
                                    domains=validate.domains(domains), cross_fleet=bool(cross_fleet),
                                    allow_fleets=validate.fleet_names(allow_fleets),
                                    rate_limit=_rate_limit(rate_limit, 300))
+            wake_marks.start(member)
     except IntegrityError:  # a concurrent registration of the same name won (PostgreSQL's unique index)
         raise taken from None
     member = get_in_fleet(caller, name)

@@ -10,7 +10,7 @@ from fleetctl.errors import Invalid, NotFound
 from fleetctl.models.base import iso, utcnow
 from fleetctl.models.core import Fleet, Member
 from fleetctl.models.messages import Delivery, Message
-from fleetctl.services import changes, members, paging, policy, previews, quota, validate
+from fleetctl.services import changes, members, paging, policy, previews, quota, validate, wake_streams
 
 MAX_RECIPIENTS = 100
 MAX_SUBJECT = 300
@@ -113,8 +113,8 @@ def send(caller: Member, recipients: list[str], subject: str, body: str | None =
                              reply_to=parent.id if parent else None, thread=parent.thread_id if parent else None)
         Delivery.insert_many([{"message": msg.id, "recipient": t.id} for t in targets]).execute()
         quota.charge(caller.fleet_id, quota.size_of(subject, body))
-        for target in targets:
-            changes.record("message", msg.id, caller.fleet_id, target.id, "received")
+        changes.record("message", msg.id, caller.fleet_id, "received",
+                       [wake_streams.to_member("messages", t.id) for t in targets], actor_id=caller.id)
     # Rendered from what was just written: reading it back cost a third of a send's server time.
     msg.sender = caller
     return _render(msg, [Delivery(message=msg.id, recipient=t) for t in targets], caller, True)

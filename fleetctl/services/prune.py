@@ -15,14 +15,12 @@ import os
 import threading
 import time
 
-from peewee import fn
-
 from fleetctl import db
 from fleetctl.errors import Invalid
 from fleetctl.models.base import iso, utcnow
 from fleetctl.models.core import AuditEntry, Change, Member
 from fleetctl.models.messages import Delivery
-from fleetctl.models.wake import WakeCursor
+from fleetctl.models.wake import SECTIONS, WakeMarks
 
 log = logging.getLogger("fleetctl.prune")
 DEFAULT_RETENTION = "90d"
@@ -66,36 +64,43 @@ def audit_log(before: dt.datetime, dry_run: bool = False) -> int:
     return _batches(AuditEntry, AuditEntry.id, AuditEntry.at < before, dry_run)
 
 
-def _fleet_bounds() -> dict[int, int]:
-    """For each fleet, the sequence number up to which every live member that may see its fleet-wide
-    changes has acknowledged its wake (its own members, and cross-fleet members of any fleet).
-    A live member that never acknowledged one is at 0, so nothing of the fleet is delivered yet."""
-    cursors = dict(WakeCursor.select(WakeCursor.member, WakeCursor.cursor).tuples())
-    live = list(Member.select(Member.id, Member.fleet, Member.cross_fleet).where(Member.revoked_at.is_null()).tuples())
-    cross = min((cursors.get(mid, 0) for mid, _, crossing in live if crossing), default=None)
-    bounds: dict[int, int] = {}
-    for mid, fleet_id, _ in live:
-        bounds[fleet_id] = min(bounds.get(fleet_id, cursors.get(mid, 0)), cursors.get(mid, 0))
-    top = Change.select(fn.MAX(Change.seq)).scalar() or 0
-    fleets = {fid for (fid,) in Change.select(Change.fleet).distinct().tuples()}
-    return {fid: min(bounds.get(fid, top), top if cross is None else cross) for fid in fleets}
+def _marks(section: str) -> tuple[dict[int, int], set[int]]:
+    """Each live member's mark for one news section (a member without marks is at 0), and the ids of
+    revoked members."""
+    column = getattr(WakeMarks, section)
+    marks = dict(WakeMarks.select(WakeMarks.member, column).tuples())
+    live, revoked = {}, set()
+    for member_id, revoked_at in Member.select(Member.id, Member.revoked_at).tuples():
+        if revoked_at is None:
+            live[member_id] = marks.get(member_id, 0)
+        else:
+            revoked.add(member_id)
+    return live, revoked
 
 
 def changes(before: dt.datetime, dry_run: bool = False) -> int:
-    """Change-log entries made before `before` that every member they concern has been handed.
+    """Change-log entries made before `before` that every member who reads them has been handed.
 
-    A change addressed to a member is delivered once that member's wake cursor passed it (or the
-    member is revoked); a fleet-wide change once every live member who may see it passed it.
+    A member's own stream (`tasks@42`) is delivered up to that member's mark for the section (all of
+    it once the member is revoked); a fleet's or the cross-fleet streams of a section up to the lowest
+    mark of that section among live members, so nothing a member has not been handed is deleted.
+    Entries of the first design (no stream) are read by nobody.
     """
-    acked = WakeCursor.select(WakeCursor.member).where(WakeCursor.member == Change.member,
-                                                       WakeCursor.cursor >= Change.seq)
-    revoked = Member.select(Member.id).where(Member.revoked_at.is_null(False))
-    targeted = (Change.member.is_null(False) & (fn.EXISTS(acked) | Change.member.in_(revoked)))
-    total = _batches(Change, Change.seq, (Change.created_at < before) & targeted, dry_run)
-    for fleet_id, bound in _fleet_bounds().items():
-        fleet_wide = (Change.created_at < before) & Change.member.is_null() & (Change.fleet == fleet_id) \
-            & (Change.seq <= bound)
-        total += _batches(Change, Change.seq, fleet_wide, dry_run)
+    old = Change.created_at < before
+    total = _batches(Change, Change.seq, old & Change.stream.is_null(), dry_run)
+    for section in SECTIONS:
+        live, revoked = _marks(section)
+        for member_id, mark in live.items():
+            if mark:
+                total += _batches(Change, Change.seq, old & (Change.stream == f"{section}@{member_id}")
+                                  & (Change.seq <= mark), dry_run)
+        for member_id in revoked:
+            total += _batches(Change, Change.seq, old & (Change.stream == f"{section}@{member_id}"), dry_run)
+        shared = min(live.values(), default=0)
+        if shared:
+            total += _batches(Change, Change.seq, old & (Change.stream.startswith(f"{section}:")
+                                                         | Change.stream.startswith(f"{section}#"))
+                              & (Change.seq <= shared), dry_run)
     return total
 
 

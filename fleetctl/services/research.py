@@ -18,7 +18,7 @@ from fleetctl.models.base import iso
 from fleetctl.models.core import Fleet, Member
 from fleetctl.models.research import STATES, Research, ResearchReview, ResearchReviewer
 from fleetctl.models.tasks import Task
-from fleetctl.services import changes, members, paging, policy, previews, quota, tasks, validate
+from fleetctl.services import changes, members, paging, policy, previews, quota, tasks, validate, wake_streams
 from fleetctl.services import visibility as access
 
 KIND = "research"
@@ -105,8 +105,8 @@ def request_reviews(item: Research, reviewers: list[Member]) -> None:
     new = [{"research": item.id, "member": m.id} for m in reviewers if m.id not in known]
     if new:
         ResearchReviewer.insert_many(new).execute()
-    for member in reviewers:
-        changes.record(KIND, item.id, item.fleet_id, member.id, "review_requested")
+    changes.record(KIND, item.id, item.fleet_id, "review_requested",
+                   [wake_streams.to_member("research", m.id) for m in reviewers], actor_id=item.author_id)
 
 
 def publish(caller: Member, title: str, confidence: float, question: str | None = None, body: str | None = None,

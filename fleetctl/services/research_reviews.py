@@ -15,7 +15,7 @@ from fleetctl.models.base import utcnow
 from fleetctl.models.core import Member
 from fleetctl.models.research import VERDICTS, Research, ResearchReview, ResearchReviewer
 from fleetctl.models.tasks import Task
-from fleetctl.services import changes, quota, research, validate, visibility
+from fleetctl.services import changes, quota, research, validate, visibility, wake_streams
 
 FINAL = ("approved", "rejected")
 REVISABLE = ("draft", "changes_requested", "in_review")
@@ -63,7 +63,8 @@ def review(caller: Member, research_id: int, verdict: str, comment: str | None =
         ResearchReview.create(research=item.id, reviewer=caller.id, verdict=verdict, comment=comment,
                               revision=item.revision)
         quota.charge(caller.fleet_id, quota.size_of(comment))
-        changes.record(research.KIND, item.id, item.fleet_id, item.author_id, "reviewed")
+        changes.record(research.KIND, item.id, item.fleet_id, verdict,
+                       [wake_streams.to_member("research", item.author_id)], note=comment or None, actor_id=caller.id)
     return research.show(caller, item.id)
 
 

@@ -18,7 +18,7 @@ from fleetctl.errors import Conflict, Forbidden, Invalid
 from fleetctl.models.base import utcnow
 from fleetctl.models.core import Fleet, Member
 from fleetctl.models.tasks import ACTIVE_STATES, STATES, Task, TaskDependency
-from fleetctl.services import changes, members, policy, quota, validate
+from fleetctl.services import changes, members, policy, quota, validate, wake_streams
 from fleetctl.services.tasks import add_history, get_task
 
 LINK = re.compile(r"^(research:[1-9][0-9]{0,17}|doc:([a-z0-9][a-z0-9-]{0,39}/)?[a-z0-9][a-z0-9._-]{0,99})$")
@@ -138,12 +138,11 @@ def apply(caller: Member, task: Task, action: str, member: str | None = None, no
     refusal = rule.who(caller, task)
     if refusal:
         raise Forbidden(refusal.format(action=action))
-    assignee_id, target, events = task.assignee_id, rule.target, []
+    assignee_id, target = task.assignee_id, rule.target
     if action in ("assign", "route"):
         chosen = members.resolve(caller, member) if action == "assign" else pick_assignee(task)
         policy.check_delivery(caller, chosen, task.domains, "task")
         assignee_id = chosen.id
-        events.append((chosen.id, "assigned"))
     elif action == "claim":
         assignee_id = caller.id
     elif action == "reject":
@@ -152,20 +151,35 @@ def apply(caller: Member, task: Task, action: str, member: str | None = None, no
         _require_dependencies_done(task)
     elif action == "submit" and task.review == "none":
         target = "done"
-    if action == "request-changes":
-        events.append((task.assignee_id, "changes_requested"))
-    if target == "in_review":
-        events.append((None, "in_review"))
-    if target in ("done", "cancelled") and caller.id != task.creator_id:
-        events.append((task.creator_id, target))
     new_links = task.links + [link for link in dict.fromkeys(links or []) if link not in task.links]
     if len(new_links) > MAX_LINKS:
         raise Invalid(f"a task holds at most {MAX_LINKS} links")
-    from_state = task.state
+    from_state, previous_assignee = task.state, task.assignee_id
     _compare_and_set(task, target, assignee_id, new_links)
     add_history(task, caller, action, from_state, note)
-    for member_id, event in events:
-        changes.record("task", task.id, task.fleet_id, member_id, event)
+    for event, member_ids in _news(caller, task, action, previous_assignee):
+        streams = [wake_streams.to_member("tasks", m) for m in dict.fromkeys(member_ids) if m and m != caller.id]
+        if event == "in_review":
+            streams = [wake_streams.reviews(task.fleet_id)]
+        changes.record("task", task.id, task.fleet_id, event, streams, note=note or None, actor_id=caller.id)
+
+
+def _news(caller: Member, task: Task, action: str, assignee_id: int | None) -> list[tuple[str, list]]:
+    """Who a move concerns (DESIGN §3), after the move: `(event, member ids)`; the actor is never told
+    of its own move, and `in_review` goes to the fleet's review stream."""
+    creator = [task.creator_id]
+    return {
+        "assign": [("assigned", [task.assignee_id])],
+        "route": [("assigned", [task.assignee_id])],
+        "claim": [("claimed", creator)],
+        "accept": [("accepted", creator)],
+        "reject": [("rejected", creator)],
+        "start": [],
+        "submit": [("in_review", [])] if task.state == "in_review" else [("done", creator)],
+        "approve": [("approved", [task.assignee_id]), ("done", [c for c in creator if c != task.assignee_id])],
+        "request-changes": [("changes_requested", [task.assignee_id])],
+        "cancel": [("cancelled", [assignee_id, *creator])],
+    }[action]
 
 
 def _compare_and_set(task: Task, state: str, assignee_id: int | None, links: list[str]) -> None:

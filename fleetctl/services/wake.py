@@ -1,37 +1,36 @@
-"""The wake prompt: what changed for a member since its cursor, and the cursor itself.
+"""The wake: a member's pending news, handed over part by part, each item exactly once.
 
-The cursor is a change sequence number (`Change.seq`). A wake reads the newest sequence number
-first and only reports changes up to it, then returns it as the new cursor: a change committed
-while the wake is assembled has a higher number and appears in the next wake, never in none.
+News lives in per-member and per-fleet streams of the change sequence (wake_streams), and each
+member has one mark per news section (wake_marks). A wake reads each section after its mark
+(oldest first), renders what fits the budget, and hands over exactly that: the new marks stop
+before the first item not shown, so what was cut stays pending and comes first next time.
+
+The cursor a wake returns is opaque: `MEMBER:BEFORE:AFTER`, the marks the prompt was built on
+and the marks once it is handed over. `ack` moves the marks from BEFORE to AFTER, so it
+acknowledges exactly the items that prompt held; any other state of the marks is a stale cursor.
 """
 
 from __future__ import annotations
 
-from peewee import fn
+import re
+import threading
+import weakref
 
-from fleetctl import db
-from fleetctl.errors import Invalid
-from fleetctl.models.base import utcnow
+from fleetctl.errors import Conflict, Invalid
 from fleetctl.models.core import Change, Member
-from fleetctl.models.wake import WakeCursor
-from fleetctl.services import messages, wake_render, wake_sections
-from fleetctl.services.wake_stream import Span
+from fleetctl.models.wake import SECTIONS
+from fleetctl.services import knowledge_feed, messages, wake_actions, wake_marks, wake_read, wake_render
+from fleetctl.services.wake_read import Item
+from fleetctl.services.wake_sections import CLASSIFY
+from fleetctl.services.wake_streams import to_member
 
 DEFAULT_MAX_CHARS = 8000
 MIN_MAX_CHARS = 200
 MAX_MAX_CHARS = 1_000_000
-DELIVER_CHUNK = 500
-
-
-def top_seq() -> int:
-    """The newest change sequence number (0 on an empty database)."""
-    return Change.select(fn.MAX(Change.seq)).scalar() or 0
-
-
-def cursor_of(member: Member) -> int:
-    """The member's cursor; a member that never acknowledged a wake is at 0."""
-    row = WakeCursor.get_or_none(WakeCursor.member == member.id)
-    return row.cursor if row else 0
+PINNED_LIMIT = 20
+MOVE_TRIES = 5
+_MARKS = rf"\d{{1,18}}(?:\.\d{{1,18}}){{{len(SECTIONS) - 1}}}"
+CURSOR = re.compile(rf"^(\d{{1,18}}):({_MARKS}):({_MARKS})$")
 
 
 def _max_chars(value: int | None) -> int:
@@ -42,61 +41,112 @@ def _max_chars(value: int | None) -> int:
     return value
 
 
-def peek(member: Member, max_chars: int | None = None) -> dict:
-    """The wake for `member` without any side effect: `{cursor, empty, prompt, sections, counts}`.
-
-    `sections` hold the items shown (at most a page each); `counts` says how many changed in each
-    section (`more`: at least that many, older ones were not counted)."""
-    budget = _max_chars(max_chars)
-    top = top_seq()  # first: everything reported is <= top, everything later waits for the next wake
-    span = Span(member, min(cursor_of(member), top), top)
-    sections = wake_sections.assemble(span)
-    news = [s for s in sections if s.key != "pinned"]
-    return {
-        "cursor": top,
-        "empty": not any(s.total or s.more for s in news),
-        "prompt": wake_render.render(member.address, sections, budget),
-        "sections": {s.key: s.items for s in sections},
-        "counts": {s.key: {"total": max(s.total, len(s.items)), "more": s.more} for s in sections},
-    }
+def _style(value: str | None) -> str:
+    if value is None:
+        return "cli"
+    if value not in wake_actions.STYLES:
+        raise Invalid(f"commands must be one of {', '.join(wake_actions.STYLES)}, not {value!r}")
+    return value
 
 
-def wake(member: Member, max_chars: int | None = None) -> dict:
-    """Assemble the wake and advance the cursor past it (messages in it count as delivered)."""
-    result = peek(member, max_chars)
-    advance(member, result["cursor"])
-    return result
+def encode(member: Member, before: tuple[int, ...], after: tuple[int, ...]) -> str:
+    """The opaque cursor of a prompt."""
+    return f"{member.id}:{'.'.join(map(str, before))}:{'.'.join(map(str, after))}"
 
 
-def ack(member: Member, cursor: int) -> dict:
-    """Advance the cursor to `cursor` (a cursor from a peek); never backwards, never past the newest change."""
-    if isinstance(cursor, bool) or not isinstance(cursor, int) or cursor < 0:
-        raise Invalid("cursor must be a whole number of at least 0, as returned by a wake")
-    top = top_seq()
-    if cursor > top:
-        raise Invalid(f"cursor {cursor} is beyond the newest change ({top}); use a cursor a wake returned")
-    previous = advance(member, cursor)
-    return {"cursor": max(previous, cursor), "previous": previous}
+def decode(member: Member, cursor) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The marks a cursor holds; 422 for a malformed cursor, another member's, or one from the future."""
+    match = CURSOR.match(cursor) if isinstance(cursor, str) else None
+    if match is None:
+        raise Invalid("malformed wake cursor: pass the `cursor` string a wake returned, exactly as returned")
+    before, after = (tuple(int(n) for n in match.group(i).split(".")) for i in (2, 3))
+    if int(match.group(1)) != member.id:
+        raise Invalid(f"this wake cursor belongs to another member, not to {member.address}")
+    if any(b > a for b, a in zip(before, after, strict=True)) or max(after) > wake_marks.top_seq():
+        raise Invalid("this wake cursor is not one the server returned (it is beyond the newest change)")
+    return before, after
 
 
-def advance(member: Member, cursor: int) -> int:
-    """Move the cursor forward to `cursor` (no-op if it is already there); returns the previous cursor."""
-    with db.write():
-        WakeCursor.insert(member=member.id, cursor=0).on_conflict_ignore().execute()
-        previous = cursor_of(member)
-        moved = (WakeCursor.update(cursor=cursor, updated_at=utcnow())
-                 .where(WakeCursor.member == member.id, WakeCursor.cursor < cursor).execute())
-        if moved:
-            _deliver(member, previous, cursor)
-    return previous
+def _pinned(member: Member) -> list[Item]:
+    return [Item(0, {k: e[k] for k in ("id", "kind", "title", "author", "domains", "supersedes", "created_at")},
+                 [wake_actions.read("knowledge", e["id"])]) for e in knowledge_feed.pinned(member, PINNED_LIMIT)]
 
 
-def _deliver(member: Member, after: int, upto: int) -> None:
-    """Mark the messages the member received in (after, upto] as delivered."""
-    received = (Change.select(Change.ref_id)
-                .where(Change.member == member.id, Change.kind == "message", Change.seq > after,
-                       Change.seq <= upto)
-                .order_by(Change.seq))
-    ids = [ref for (ref,) in received.tuples()]
-    for start in range(0, len(ids), DELIVER_CHUNK):
-        messages.mark_delivered(member, ids[start:start + DELIVER_CHUNK])
+def _item_json(item: Item, style: str) -> dict:
+    actions = [a.as_dict(style) for a in item.actions]
+    return {**item.data, "command": actions[0]["command"], "actions": actions}
+
+
+def peek(member: Member, max_chars: int | None = None, commands: str | None = None) -> dict:
+    """The next part of the member's news, with no side effect at all: `{cursor, empty, prompt,
+    sections, counts, waiting}`. `sections` hold exactly the items the prompt shows."""
+    budget, style = _max_chars(max_chars), _style(commands)
+    before = wake_marks.current(member)
+    sections = [wake_read.read(member, key, mark, CLASSIFY[key]) for key, mark in zip(SECTIONS, before, strict=True)]
+    pinned = _pinned(member)
+    prompt = wake_render.Prompt(member.address, sections, pinned, style, wake_read.PAGE)
+    text = prompt.fit(budget)
+    after = tuple(s.mark_after(n) for s, n in zip(sections, prompt.shown, strict=True))
+    out_sections = {s.key: [_item_json(i, style) for i in s.items[:n]]
+                    for s, n in zip(sections, prompt.shown, strict=True)}
+    out_sections["pinned"] = [_item_json(i, style) for i in pinned]
+    counts = {s.key: {"total": n + s.waiting(n), "shown": n, "waiting": s.waiting(n), "more": s.waiting(n) > 0,
+                      "at_least": s.capped} for s, n in zip(sections, prompt.shown, strict=True)}
+    counts["pinned"] = {"total": len(pinned), "shown": prompt.pins, "waiting": 0, "more": False, "at_least": False}
+    waiting = prompt.waiting()
+    return {"cursor": encode(member, before, after), "empty": not sum(prompt.shown) and not waiting,
+            "prompt": text, "sections": out_sections, "counts": counts, "waiting": waiting}
+
+
+_locks: weakref.WeakValueDictionary[int, threading.Lock] = weakref.WeakValueDictionary()
+_locks_guard = threading.Lock()
+
+
+def _member_lock(member_id: int) -> threading.Lock:
+    """One lock per member woken in this process: its wakes take turns instead of racing."""
+    with _locks_guard:
+        lock = _locks.get(member_id)
+        if lock is None:
+            lock = _locks[member_id] = threading.Lock()
+        return lock
+
+
+def wake(member: Member, max_chars: int | None = None, commands: str | None = None) -> dict:
+    """Hand over the next part of the news: peek, then move the marks past exactly what it shows.
+
+    Wakes of one member take turns in this process; against another server's wake the marks'
+    compare-and-set decides, and the loser builds its prompt again from the new marks."""
+    with _member_lock(member.id):
+        for _ in range(MOVE_TRIES):
+            result = peek(member, max_chars, commands)
+            before, after = decode(member, result["cursor"])
+            if before == after or _move(member, before, after):
+                return result
+    raise Conflict("the wake cursor kept moving under concurrent wakes of the same member; try again")
+
+
+def ack(member: Member, cursor) -> dict:
+    """Acknowledge a peeked prompt: exactly its items count as handed over. Acknowledging it twice
+    is harmless; a cursor whose marks are no longer the member's (another wake handed news over
+    since the peek) is stale: 422, nothing moves."""
+    before, after = decode(member, cursor)
+    now = wake_marks.current(member)
+    if now == after:
+        return {"cursor": cursor, "moved": False}
+    if now != before or not _move(member, before, after):
+        raise Invalid("stale wake cursor: news was handed over since this peek; peek again and acknowledge "
+                      "the new cursor")
+    return {"cursor": cursor, "moved": True}
+
+
+def _move(member: Member, before: tuple[int, ...], after: tuple[int, ...]) -> bool:
+    """Move the marks; messages handed over count as delivered."""
+    if not wake_marks.move(member, before, after):
+        return False
+    index = SECTIONS.index("messages")
+    if after[index] > before[index]:
+        ids = [ref for (ref,) in Change.select(Change.ref_id).where(
+            Change.stream == to_member("messages", member.id), Change.seq > before[index],
+            Change.seq <= after[index]).tuples()]
+        messages.mark_delivered(member, ids)
+    return True

@@ -1,15 +1,19 @@
 """The wake prompt as markdown for a model, kept within a character budget.
 
-Each section is a heading with its count, one line per item with its id and the fleetctl command
-that acts on it, and, when items were left out (over the item limit or the budget), a last line
-saying how many and the command that lists them. Lower sections are cut first.
+Each section is a heading with its count and one line per item; an item with one action names it
+on its own line (`-> command`), an item with several gets one line per action below it. Lower
+sections are cut first (pinned knowledge, then documents, knowledge, ...), items from the end of a
+section (the newest), and at least one item is always handed over. The last line says how many
+items are still waiting and that the next wake hands them over.
 """
 
 from __future__ import annotations
 
-from fleetctl.services.wake_stream import Section
+from fleetctl.services import wake_actions
+from fleetctl.services.wake_read import Item, Section
 
 TITLE_CHARS = 120
+NOTE_CHARS = 300
 
 HEADINGS = {
     "breaking": "Breaking changes",
@@ -21,22 +25,16 @@ HEADINGS = {
     "pinned": "Pinned knowledge",
 }
 
-LIST_COMMANDS = {
-    "breaking": "fleetctl knowledge list --kind breaking",
-    "messages": "fleetctl msg inbox --unread",
-    "tasks": "fleetctl task list --mine",
-    "research": "fleetctl research list --state in_review",
-    "knowledge": "fleetctl knowledge list",
-    "documents": "fleetctl doc list",
-    "pinned": "fleetctl knowledge list",
-}
-
 TASK_EVENTS = {
-    "assigned": "assigned to you by {creator}",
-    "changes_requested": "changes requested: rework, then `fleetctl task submit {id}`",
-    "in_review": "waiting for your review (assignee {assignee}); or `fleetctl task request-changes {id} --reason R`",
-    "done": "your task is done (assignee {assignee})",
-    "cancelled": "your task was cancelled",
+    "assigned": "assigned to you by {by}",
+    "in_review": "waiting for your review (assignee {assignee})",
+    "claimed": "your task was claimed by {by}",
+    "accepted": "your task was accepted by {by}",
+    "rejected": "your task was rejected by {by}",
+    "done": "your task is done ({by})",
+    "approved": "approved by {by}",
+    "changes_requested": "changes requested by {by}",
+    "cancelled": "cancelled by {by}",
 }
 
 
@@ -46,95 +44,127 @@ def clip(text: str | None, limit: int = TITLE_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def _said(note: str | None) -> str:
+    return f': "{clip(note, NOTE_CHARS)}"' if note else ""
+
+
 def _knowledge(item: dict) -> str:
-    extra = ""
-    if item.get("superseded_by"):
-        extra = f" (superseded by #{item['superseded_by']})"
-    elif item.get("supersedes"):
-        extra = f" (supersedes #{item['supersedes']})"
-    return f"#{item['id']} [{item['kind']}] {clip(item['title'])} by {item['author']}{extra}"
+    replaces = f" (replaces #{item['supersedes']})" if item.get("supersedes") else ""
+    return f"#{item['id']} [{item['kind']}] {clip(item['title'])} by {item['author']}{replaces}"
+
+
+def _message(item: dict) -> str:
+    reply = f" (a reply in thread #{item['thread']})" if item.get("reply_to") else ""
+    return f"#{item['id']} \"{clip(item['subject'])}\" from {item['sender']}{reply}"
 
 
 def _task(item: dict) -> str:
-    event = TASK_EVENTS[item["event"]].format(**item)
-    return f"#{item['id']} {clip(item['title'])} [{item['state']}, {item['priority']}]: {event}"
+    event = TASK_EVENTS.get(item["event"], item["event"]).format(**item)
+    return f"#{item['id']} {clip(item['title'])} [{item['state']}, {item['priority']}]: {event}{_said(item['note'])}"
 
 
 def _research(item: dict) -> str:
-    what = ("review requested" if item["event"] == "review_requested"
-            else f"reviewed ({item['verdict']}), now {item['state']}")
-    return (f"#{item['id']} {clip(item['title'])} by {item['author']} "
-            f"(confidence {item['confidence']}): {what}")
+    head = f"#{item['id']} {clip(item['title'])} by {item['author']} (confidence {item['confidence']})"
+    if item["event"] == "review_requested":
+        return f"{head}: review requested (revision {item['revision']})"
+    return f"{head}: {item['verdict']} by {item['reviewer']}{_said(item['comment'])}; now {item['state']}"
 
 
 def _document(item: dict) -> str:
     count = item["new_versions"]
-    plural = "s" if count != 1 else ""
     return (f"{item['address']} v{item['version']} {clip(item['title']) or '(untitled)'}: "
-            f"{count} new version{plural}, last by {item['author']}")
+            f"{count} new version{'s' if count != 1 else ''} by {item['author']}")
 
 
-LINES = {
-    "breaking": _knowledge,
-    "messages": lambda m: f"#{m['id']} \"{clip(m['subject'])}\" from {m['sender']}",
-    "tasks": _task,
-    "research": _research,
-    "knowledge": _knowledge,
-    "documents": _document,
-    "pinned": lambda k: f"#{k['id']} [{k['kind']}] {clip(k['title'])}",
-}
+LINES = {"breaking": _knowledge, "messages": _message, "tasks": _task, "research": _research,
+         "knowledge": _knowledge, "documents": _document, "pinned": _knowledge}
 
 
-def item_line(key: str, item: dict) -> str:
-    """One markdown bullet; pinned entries stay compact (one line, no command)."""
-    text = LINES[key](item)
-    return f"- {text}" if key == "pinned" else f"- {text} -> `{item['command']}`"
+def item_text(key: str, item: Item, style: str) -> str:
+    """One item: its line, then one line per action (a single action goes on the item's line)."""
+    text = f"- {LINES[key](item.data)}"
+    if len(item.actions) == 1:
+        return f"{text} -> `{item.actions[0].command(style)}`"
+    return "\n".join([text] + [f"  - {a.label}: `{a.command(style)}`" for a in item.actions])
 
 
-def block(section: Section, shown: int) -> str:
-    """A section's markdown with its first `shown` items."""
-    count = f"{section.total}{'+' if section.more else ''}"
-    heading = f"## {HEADINGS[section.key]} ({count})"
-    if section.key == "pinned":
-        heading += " - read one with `fleetctl knowledge show ID`"
-    lines = [heading] + [item_line(section.key, item) for item in section.items[:shown]]
-    left = section.total - shown
-    if left > 0 or section.more:
-        more = f"{left}{'+' if section.more else ''} more" if left > 0 else "older ones"
-        lines.append(f"- ... {more} not shown; list them with `{LIST_COMMANDS[section.key]}`")
-    return "\n".join(lines)
+def _plural(n: int, adjective: str = "", written: str | None = None) -> str:
+    return f"{written or n} {adjective}item{'s' if n != 1 else ''}"
 
 
-def header(address: str, count: int, more: bool) -> str:
-    """The first line: who is woken and how much is new."""
-    if not count and not more:
-        return f"# Fleet wake for {address}: nothing new since your last wake."
-    items = f"{count}{'+' if more else ''} new item{'s' if count != 1 or more else ''}"
-    return f"# Fleet wake for {address}: {items} since your last wake (fleetctl commands shown per item)"
+class Prompt:
+    """The prompt of one wake, from its sections and pinned entries, cut to a budget."""
 
+    def __init__(self, address: str, sections: list[Section], pinned: list[Item], style: str, page: int) -> None:
+        self.address, self.sections, self.pinned, self.style = address, sections, pinned, style
+        self.shown = [min(len(s.items), page) for s in sections]
+        self.pins = len(pinned)
+        self._texts: dict[tuple[str, int], str] = {}
 
-def render(address: str, sections: list[Section], max_chars: int) -> str:
-    """The prompt, never longer than `max_chars`: items are cut from the lowest section upwards."""
-    news = [s for s in sections if s.key != "pinned"]
-    count = sum(s.total for s in news)
-    top = header(address, count, any(s.more for s in news))
-    present = [s for s in sections if s.total or s.more]
-    shown = [len(s.items) for s in present]
+    def _item(self, key: str, index: int, item: Item) -> str:
+        if (key, index) not in self._texts:
+            self._texts[key, index] = item_text(key, item, self.style)
+        return self._texts[key, index]
 
-    def text(upto: int) -> str:
-        parts = [top] + [block(s, n) for s, n in zip(present[:upto], shown[:upto], strict=True)]
-        dropped = sum(s.total for s in present[upto:] if s.key != "pinned")
-        if upto < len(present):
-            parts.append(f"... {dropped} more item(s) in later sections; see `fleetctl wake --peek --json`")
+    def waiting(self) -> int:
+        return sum(s.waiting(n) for s, n in zip(self.sections, self.shown, strict=True))
+
+    def _more(self, count: int) -> str:
+        """A count of waiting items; `+` when a section stopped counting (its backlog is longer)."""
+        return f"{count}+" if any(s.capped for s in self.sections) else str(count)
+
+    def text(self) -> str:
+        count, waiting = sum(self.shown), self.waiting()
+        if not count and not waiting:
+            parts = [f"# Fleet wake for {self.address}: nothing new since your last wake."]
+        else:
+            more = f" ({self._more(waiting)} more waiting)" if waiting else ""
+            parts = [f"# Fleet wake for {self.address}: {_plural(count, 'new ')} since your last wake{more}"]
+        for section, shown in zip(self.sections, self.shown, strict=True):
+            left = section.waiting(shown)
+            if shown or left:
+                more = f"; {left}{'+' if section.capped else ''} more waiting" if left else ""
+                heading = f"## {HEADINGS[section.key]} ({shown}{more})"
+                parts.append("\n".join([heading] + [self._item(section.key, i, it)
+                                                    for i, it in enumerate(section.items[:shown])]))
+        if self.pins:
+            parts.append("\n".join([f"## {HEADINGS['pinned']} ({len(self.pinned)})"]
+                                   + [self._item("pinned", i, it) for i, it in enumerate(self.pinned[:self.pins])]))
+        if waiting:
+            parts.append(f"{_plural(waiting, written=self._more(waiting))} still waiting: "
+                         f"`{wake_actions.next_part().command(self.style)}` hands over the next part.")
+        elif count:
+            parts.append("Nothing else is waiting.")
         return "\n\n".join(parts)
 
-    prompt = text(len(present))
-    for index in range(len(present) - 1, -1, -1):
-        while len(prompt) > max_chars and shown[index] > 0:
-            shown[index] -= 1
-            prompt = text(len(present))
-    upto = len(present)
-    while len(prompt) > max_chars and upto > 0:
-        upto -= 1
-        prompt = text(upto)
-    return prompt[:max_chars]
+    def _cut(self, full: tuple[list[int], int], removals: int) -> None:
+        """Set the shown counts to `full` less the first `removals` cuts: pinned lines first, then items from
+        the end of the lowest section up."""
+        shown, self.pins = list(full[0]), full[1]
+        take = min(removals, self.pins)
+        self.pins -= take
+        removals -= take
+        for index in range(len(shown) - 1, -1, -1):
+            take = min(removals, shown[index])
+            shown[index] -= take
+            removals -= take
+        self.shown = shown
+
+    def fit(self, max_chars: int) -> str:
+        """Cut pinned lines, then items from the lowest section up, until the prompt fits; never below one
+        news item (that one is handed over even if it alone exceeds the budget). The length only shrinks
+        as cuts are added, so the fewest cuts that fit are found by bisection."""
+        text = self.text()
+        if len(text) <= max_chars:
+            return text
+        full = (list(self.shown), self.pins)
+        low, high = 0, self.pins + max(sum(self.shown) - 1, 0)  # high: everything but one item is cut
+        while low < high:
+            middle = (low + high) // 2
+            self._cut(full, middle)
+            if len(self.text()) <= max_chars:
+                high = middle
+            else:
+                low = middle + 1
+        self._cut(full, low)
+        return self.text()

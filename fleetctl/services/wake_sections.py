@@ -1,188 +1,170 @@
-"""The seven sections of a wake prompt (DESIGN §3), each built from bounded change-stream reads."""
+"""The news sections of a wake (DESIGN §3): which runs of a member's streams are still news, and
+what each item says and suggests. Every item is checked against the current truth: superseded,
+expired or retired entries, reassigned tasks and finished reviews are dropped, and the actions
+suggested are the ones the item's current state allows for this member."""
 
 from __future__ import annotations
 
-from fleetctl.models.base import iso, utcnow
-from fleetctl.models.core import Change, Fleet
+from peewee import JOIN
+
+from fleetctl.models.base import iso
+from fleetctl.models.core import Fleet, Member
 from fleetctl.models.documents import Document
 from fleetctl.models.knowledge import Knowledge
 from fleetctl.models.messages import Delivery, Message
 from fleetctl.models.research import Research, ResearchReview
-from fleetctl.models.tasks import Task
-from fleetctl.services import knowledge_feed
+from fleetctl.models.tasks import Task, TaskDependency
+from fleetctl.services import knowledge as knowledge_service
+from fleetctl.services import wake_actions as act
 from fleetctl.services.members import addresses
-from fleetctl.services.wake_stream import (
-    Section,
-    Span,
-    broadcast,
-    by_id,
-    collect,
-    hits,
-    scan,
-    sees,
-    targeted,
-)
+from fleetctl.services.visibility import can_see
+from fleetctl.services.wake_read import Item, Run
 
-PINNED_LIMIT = 20
-OPEN_TASK = ("assigned", "accepted", "in_progress", "in_review")
+STILL_ASSIGNED = ("assigned", "accepted", "in_progress", "in_review")
 
 
-def _knowledge_items(ids: list[int], events: dict[int, str]) -> dict[int, dict]:
-    rows = list(Knowledge.select().where(Knowledge.id.in_(ids)))
-    names = addresses(r.author_id for r in rows)
-    return {r.id: {"id": r.id, "kind": r.kind, "title": r.title, "state": r.state,
-                   "author": names.get(r.author_id), "domains": r.domains, "pinned": r.pinned,
-                   "supersedes": r.supersedes, "superseded_by": r.superseded_by,
-                   "event": events.get(r.id, "pinned"), "created_at": iso(r.created_at),
-                   "command": f"fleetctl knowledge show {r.id}"} for r in rows}
+def in_domains(member: Member, domains: list[str]) -> bool:
+    """The item is in the member's domains (a member without domains, or an untagged item: yes)."""
+    return not member.domains or not domains or bool(set(domains) & set(member.domains))
 
 
-def _knowledge_changes(span: Span) -> tuple[list[tuple], bool]:
-    """One scan for sections 1 and 5: published or superseded entries by others the member may see."""
-    if "knowledge" not in span.memo:
-        member = span.member
-        lookup = by_id(Knowledge, Knowledge.kind, Knowledge.state, Knowledge.expires_at, Knowledge.author,
-                       Knowledge.fleet, Knowledge.visibility, Knowledge.domains)
-        span.memo["knowledge"] = scan(span, lookup, [(
-            broadcast("knowledge"), ("published", "superseded"),
-            lambda row: row[6] != member.id and sees(member, *row[7:10]))])
-    return span.memo["knowledge"]
+def _by_id(query, model, run_list: list[Run]) -> dict:
+    return {r.id: r for r in query.where(model.id.in_({run.ref_id for run in run_list}))}
 
 
-def _live(state: str, expires_at, now) -> bool:
-    return state == "current" and (expires_at is None or expires_at > now)
+def knowledge(member: Member, run_list: list[Run]) -> list[Item]:
+    """Sections 1 and 5: entries published by others, still current, that the member may see."""
+    entries = _by_id(knowledge_service.select(), Knowledge, run_list)
+    out = []
+    for run in run_list:
+        e = entries.get(run.ref_id)
+        if e is None or e.author_id == member.id or knowledge_service.state_of(e) != "current" \
+                or not can_see(member, e) or not in_domains(member, e.domains):
+            continue
+        data = {"id": e.id, "kind": e.kind, "title": e.title, "state": "current", "author": e.author.address,
+                "domains": e.domains, "visibility": e.visibility, "pinned": e.pinned, "supersedes": e.supersedes,
+                "event": "published", "created_at": iso(e.created_at)}
+        out.append(Item(run.first, data, [act.read("knowledge", e.id)]))
+    return out
 
 
-def breaking(span: Span) -> Section:
-    """1. New breaking changes the member can see, in its domains."""
-    rows, truncated = _knowledge_changes(span)
-    now = utcnow()
-    found = hits([r for r in rows if r[3] == "breaking" and r[2] == "published" and _live(r[4], r[5], now)],
-                 truncated)
-    return found.section("breaking", lambda ids: _knowledge_items(ids, found.events))
+def messages(member: Member, run_list: list[Run]) -> list[Item]:
+    """Section 2: messages to the member that no client of it has fetched yet."""
+    found = _by_id(Message.select(), Message, run_list)
+    fresh = {d.message_id for d in Delivery.select(Delivery.message).where(
+        Delivery.recipient == member.id, Delivery.message.in_(list(found)), Delivery.delivered_at.is_null())}
+    names = addresses(m.sender_id for m in found.values())
+    out = []
+    for run in run_list:
+        m = found.get(run.ref_id)
+        if m is None or m.id not in fresh:
+            continue
+        data = {"id": m.id, "subject": m.subject, "sender": names.get(m.sender_id), "domains": m.domains,
+                "thread": m.thread_id, "reply_to": m.reply_to_id, "created_at": iso(m.created_at),
+                "event": "received"}
+        actions = [act.read("message", m.id)]
+        if m.thread is not None:
+            actions.append(act.read("thread", m.thread_id, "thread"))
+        out.append(Item(run.first, data, actions))
+    return out
 
 
-def knowledge(span: Span) -> Section:
-    """5. New or superseded gotchas, tips and fixes the member can see, in its domains."""
-    rows, truncated = _knowledge_changes(span)
-    now = utcnow()
-    found = hits([r for r in rows if r[3] != "breaking" and (r[4] == "superseded" or _live(r[4], r[5], now))],
-                 truncated)
-    return found.section("knowledge", lambda ids: _knowledge_items(ids, found.events))
+def _task_is_news(member: Member, task: Task, event: str) -> bool:
+    if event == "assigned":
+        return task.assignee_id == member.id and task.state in STILL_ASSIGNED
+    if event == "in_review":
+        return task.state == "in_review" and task.assignee_id != member.id and member.fleet_id == task.fleet_id
+    return True  # accepted, claimed, rejected, done, approved, changes requested, cancelled: facts
 
 
-def messages(span: Span) -> Section:
-    """2. Messages to the member that no client of it has fetched yet."""
-    mine = (Delivery.message == Change.ref_id) & (Delivery.recipient == span.member.id)
-    hits = collect(span, by_id(Delivery, Delivery.delivered_at, on=mine),
-                   [(targeted(span, "message"), ("received",), lambda row: row[3] is None)])
-
-    def render(ids):
-        rows = list(Message.select().where(Message.id.in_(ids)))
-        names = addresses(r.sender_id for r in rows)
-        return {r.id: {"id": r.id, "subject": r.subject, "sender": names.get(r.sender_id),
-                       "domains": r.domains, "thread": r.thread_id, "reply_to": r.reply_to_id,
-                       "created_at": iso(r.created_at), "command": f"fleetctl msg read {r.id}"} for r in rows}
-
-    return hits.section("messages", render)
+def _unfinished(task_ids: list[int]) -> set[int]:
+    """Tasks among `task_ids` with a dependency not done yet."""
+    dep = Task.alias("dep")
+    rows = (TaskDependency.select(TaskDependency.task).join(dep, on=(TaskDependency.depends_on == dep.id))
+            .where(TaskDependency.task.in_(task_ids), dep.state != "done"))
+    return {row.task_id for row in rows}
 
 
-TASK_COMMANDS = {
-    "assigned": "fleetctl task accept {id}",
-    "changes_requested": "fleetctl task show {id}",
-    "in_review": "fleetctl task approve {id}",
-    "done": "fleetctl task show {id}",
-    "cancelled": "fleetctl task show {id}",
-}
+def task_actions(member: Member, task: Task, blocked: bool) -> list:
+    """What the member may do with the task now (DESIGN's table), then `task show`."""
+    out = []
+    if task.assignee_id == member.id:
+        out = {"assigned": ["accept", "reject"], "accepted": [] if blocked else ["start"],
+               "in_progress": ["submit"]}.get(task.state, [])
+    elif task.state == "in_review" and member.is_human and member.fleet_id == task.fleet_id:
+        out = ["approve", "request-changes"]
+    return [act.task(task.id, a) for a in out] + [act.read("task", task.id, "show")]
 
 
-def tasks(span: Span) -> Section:
-    """3. Tasks waiting on the member: assigned, changes requested, reviews to do, its tasks that finished."""
-    member = span.member
-    # Rows are (seq, id, event, assignee, state); news that went stale (reassigned, reviewed) is dropped.
-    waiting = {"assigned": lambda r: r[3] == member.id and r[4] in OPEN_TASK[:3],
-               "changes_requested": lambda r: r[3] == member.id and r[4] == "in_progress",
-               "done": None, "cancelled": None}
-    parts = [(targeted(span, "task"), tuple(waiting), lambda r: waiting[r[2]] is None or waiting[r[2]](r))]
-    if member.is_human:
-        parts.append((broadcast("task", member.fleet_id), ("in_review",),
-                      lambda r: r[4] == "in_review" and r[3] != member.id))
-    hits = collect(span, by_id(Task, Task.assignee, Task.state), parts)
-
-    def render(ids):
-        rows = list(Task.select().where(Task.id.in_(ids)))
-        names = addresses([r.creator_id for r in rows] + [r.assignee_id for r in rows])
-        return {r.id: {"id": r.id, "title": r.title, "state": r.state, "priority": r.priority,
-                       "event": hits.events[r.id], "creator": names.get(r.creator_id),
-                       "assignee": names.get(r.assignee_id), "domains": r.domains,
-                       "command": TASK_COMMANDS[hits.events[r.id]].format(id=r.id)} for r in rows}
-
-    return hits.section("tasks", render)
+def tasks(member: Member, run_list: list[Run]) -> list[Item]:
+    """Section 3: tasks assigned to the member, moved by others, to review, or its own finished."""
+    found = _by_id(Task.select(), Task, run_list)
+    blocked = _unfinished([t.id for t in found.values() if t.state == "accepted"])
+    names = addresses([t.creator_id for t in found.values()] + [t.assignee_id for t in found.values()]
+                      + [run.actor for run in run_list])
+    out = []
+    for run in run_list:
+        t = found.get(run.ref_id)
+        if t is None or not _task_is_news(member, t, run.event):
+            continue
+        data = {"id": t.id, "title": t.title, "state": t.state, "priority": t.priority, "event": run.event,
+                "note": run.note or "", "by": names.get(run.actor), "creator": names.get(t.creator_id),
+                "assignee": names.get(t.assignee_id), "domains": t.domains}
+        out.append(Item(run.first, data, task_actions(member, t, t.id in blocked)))
+    last = {item.data["id"]: item for item in out}
+    for item in out:  # one task, several events: its actions once, on its latest line
+        if last[item.data["id"]] is not item:
+            item.actions = item.actions[-1:]
+    return out
 
 
-def research(span: Span) -> Section:
-    """4. Research waiting for the member's review, and reviews of its own research."""
-    hits = collect(span, by_id(Research, Research.state),
-                   [(targeted(span, "research"), ("review_requested", "reviewed"),
-                     lambda r: r[2] == "reviewed" or r[3] == "in_review")])
-
-    def render(ids):
-        rows = list(Research.select().where(Research.id.in_(ids)))
-        names = addresses(r.author_id for r in rows)
-        verdicts = {}
-        for review in ResearchReview.select().where(ResearchReview.research.in_(ids)).order_by(ResearchReview.id):
-            verdicts[review.research_id] = review.verdict
-        out = {}
-        for r in rows:
-            event = hits.events[r.id]
-            command = (f"fleetctl research review {r.id} --approve|--request-changes|--reject"
-                       if event == "review_requested" else f"fleetctl research show {r.id}")
-            out[r.id] = {"id": r.id, "title": r.title, "state": r.state, "author": names.get(r.author_id),
-                         "confidence": r.confidence, "event": event, "verdict": verdicts.get(r.id),
-                         "command": command}
-        return out
-
-    return hits.section("research", render)
-
-
-def documents(span: Span) -> Section:
-    """6. Documents the member can see, in its domains, with versions written by others."""
-    member = span.member
-    lookup = by_id(Document, Document.updated_by, Document.fleet, Document.visibility, Document.domains)
-    hits = collect(span, lookup, [(broadcast("document"), ("version",),
-                                   lambda r: r[3] != member.id and sees(member, *r[4:7]))])
-
-    def render(ids):
-        rows = list(Document.select(Document, Fleet).join(Fleet).where(Document.id.in_(ids)))
-        names = addresses(r.updated_by_id for r in rows)
-        out = {}
-        for r in rows:
-            address = r.name if r.fleet_id == member.fleet_id else f"{r.fleet.name}/{r.name}"
-            since = max(r.version - hits.counts[r.id], 0)
-            command = (f"fleetctl doc diff {address} {since} {r.version}" if since
-                       else f"fleetctl doc get {address}")
-            out[r.id] = {"id": r.id, "name": r.name, "address": f"{r.fleet.name}/{r.name}", "title": r.title,
-                         "version": r.version, "new_versions": hits.counts[r.id],
-                         "author": names.get(r.updated_by_id), "updated_at": iso(r.updated_at),
-                         "command": command}
-        return out
-
-    return hits.section("documents", render)
+def research(member: Member, run_list: list[Run]) -> list[Item]:
+    """Section 4: research waiting for the member's review, and verdicts on its own research."""
+    found = _by_id(Research.select(), Research, run_list)
+    done = {(r.research_id, r.revision) for r in ResearchReview.select(ResearchReview.research, ResearchReview.revision)
+            .where(ResearchReview.research.in_(list(found)), ResearchReview.reviewer == member.id)}
+    names = addresses([r.author_id for r in found.values()] + [run.actor for run in run_list])
+    out = []
+    for run in run_list:
+        r = found.get(run.ref_id)
+        asked = run.event == "review_requested"
+        if r is None or (asked and (r.state != "in_review" or (r.id, r.revision) in done)):
+            continue
+        data = {"id": r.id, "title": r.title, "state": r.state, "author": names.get(r.author_id),
+                "confidence": r.confidence, "revision": r.revision,
+                "event": "review_requested" if asked else "reviewed",
+                "verdict": None if asked else run.event, "comment": "" if asked else run.note or "",
+                "reviewer": None if asked else names.get(run.actor)}
+        if asked:
+            verdicts = ("approve", "request-changes", "reject") if member.is_human else ("request-changes",)
+            actions = [act.review(r.id, v) for v in verdicts]
+        else:
+            actions = [act.revise(r.id, r.title, r.confidence)] if r.state == "changes_requested" \
+                and r.author_id == member.id else []
+        out.append(Item(run.first, data, actions + [act.read("research", r.id, "show")]))
+    return out
 
 
-def pinned(span: Span) -> Section:
-    """7. Pinned knowledge the member can see, in its domains (every wake, whatever the cursor)."""
-    entries = knowledge_feed.pinned(span.member, PINNED_LIMIT + 1)
-    keys = ("id", "kind", "title", "state", "author", "domains", "pinned", "supersedes", "superseded_by")
-    shown = [{**{k: e[k] for k in keys}, "event": "pinned", "created_at": e["created_at"],
-              "command": f"fleetctl knowledge show {e['id']}"} for e in entries[:PINNED_LIMIT]]
-    return Section("pinned", shown, len(entries), len(entries) > PINNED_LIMIT)
+def documents(member: Member, run_list: list[Run]) -> list[Item]:
+    """Section 6: new versions, written by others, of documents the member may see in its domains."""
+    query = Document.select(Document, Fleet).join(Fleet, JOIN.INNER)
+    found = _by_id(query, Document, run_list)
+    out = []
+    for run in run_list:
+        d = found.get(run.ref_id)
+        versions = [int(row[4]) for row in run.rows if row[5] != member.id and (row[4] or "").isdigit()]
+        if d is None or not versions or not can_see(member, d) or not in_domains(member, d.domains):
+            continue
+        address = f"{d.fleet.name}/{d.name}"
+        short = d.name if d.fleet_id == member.fleet_id else address
+        writers = addresses(row[5] for row in run.rows if row[5] != member.id)
+        data = {"id": d.id, "name": d.name, "address": address, "title": d.title, "version": max(versions),
+                "latest_version": d.version, "new_versions": len(versions),
+                "author": ", ".join(sorted(set(writers.values()))), "updated_at": iso(d.updated_at),
+                "event": "version"}
+        out.append(Item(run.first, data, [act.document(short, address, min(versions) - 1, max(versions))]))
+    return out
 
 
-SECTIONS = (breaking, messages, tasks, research, knowledge, documents, pinned)
-
-
-def assemble(span: Span) -> list[Section]:
-    """Every section, in DESIGN §3 order."""
-    return [build(span) for build in SECTIONS]
-
+CLASSIFY = {"breaking": knowledge, "messages": messages, "tasks": tasks, "research": research,
+            "knowledge": knowledge, "documents": documents}
