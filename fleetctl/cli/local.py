@@ -136,13 +136,13 @@ def serve(
             return
         leave()
 
+    if pruner:  # before the signal handlers: a Ctrl-C never lands inside Thread.start()
+        pruner.start()
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, interrupt)
     try:  # a Ctrl-C right after the first line still stops cleanly
         print(f"fleetctl serving on http://{host}:{server.effective_port} (db: {shown(url)}, pid {os.getpid()})",
               flush=True)
-        if pruner:
-            pruner.start()
         server.run()
     except (KeyboardInterrupt, SystemExit):
         pass
