@@ -195,14 +195,15 @@ def test_shutdown_releases_every_waiter_at_once(serve):
 def test_the_wake_up_waits_for_the_commit_and_a_rollback_sends_none(make_fleet):
     from fleetctl import db
     from fleetctl.models.core import Fleet, Member
-    from fleetctl.services import changes, wakeup
+    from fleetctl.services import changes, wake_streams, wakeup
 
     fleet = make_fleet()
     scout = quiet(fleet, "scout")
     member = Member.select().join(Fleet).where(Fleet.name == fleet.name, Member.name == "scout").get()
     with wakeup.hub.watch(member) as watcher:
         with pytest.raises(RuntimeError), db.write():
-            changes.record("message", 1, member.fleet_id, member.id, "received")
+            changes.record("message", 1, member.fleet_id, "received",
+                           [wake_streams.to_member("messages", member.id)])
             assert not watcher.event.is_set()  # not before the commit
             raise RuntimeError("roll back")
         assert not watcher.event.is_set() and watcher.wait(0) is False  # rolled back: no wake-up

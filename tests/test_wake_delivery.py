@@ -328,7 +328,7 @@ UPGRADE = textwrap.dedent('''
                             "VALUES (%d, 'message', 1, %d, 'received', '2026-01-01 00:00:00')" % (fleet.id, agent.id))
     WakeCursor.create(member=agent, cursor=1)
     migrations.MIGRATIONS = everything
-    assert db.migrate() == ["0009_wake_streams"]
+    assert db.migrate()[0] == "0009_wake_streams"  # then the later steps
     from fleetctl.services import messages, wake
     assert wake.peek(agent)["empty"] is True
     messages.send(owner, ["agent"], "after the upgrade")

@@ -89,7 +89,7 @@ class Hub:
     def check(self, fn: Callable[[], T]) -> T:
         """Run a waiter's database work (its peek, its token check) on a checker thread and return the
         result: those threads keep their connections, so a re-check costs no new connection."""
-        return self._checkers.submit(fn).result()
+        return self._checkers.submit(_checked, fn).result()
 
     @property
     def count(self) -> int:
@@ -217,6 +217,18 @@ def release_connection() -> None:
     with contextlib.suppress(Exception):
         if not db.database.in_transaction():
             db.database.close()
+
+
+def _checked(fn: Callable[[], T]) -> T:
+    """`fn` on a checker thread, with the outage rules of a request: a connection from before an
+    outage (or one the server hung up) is dropped first, and one that fails is dropped after."""
+    db.check_connection()
+    try:
+        return fn()
+    except Exception as exc:
+        if db.is_outage(exc):
+            db.outage_seen()
+        raise
 
 
 hub = Hub()
