@@ -246,8 +246,11 @@ def note(fleet_id: int, member_id: int | None = None) -> None:
 
             wakeup_pg.notify(fleet_id, member_id)
         db.database.after_commit(lambda: _wake_safely(fleet_id, member_id))
-    except Exception:  # noqa: BLE001 - the write matters more than its wake-up
-        log.exception("cannot schedule the wake-up of fleet %s", fleet_id)
+    except Exception as exc:  # noqa: BLE001 - the write matters more than its wake-up
+        if db.is_outage(exc):  # the write itself fails next and answers 503: no traceback for an outage
+            log.warning("cannot schedule the wake-up of fleet %s: %s", fleet_id, db.first_line(exc))
+        else:
+            log.exception("cannot schedule the wake-up of fleet %s", fleet_id)
 
 
 def _first_in_transaction(fleet_id: int, member_id: int | None) -> bool:
