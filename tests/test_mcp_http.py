@@ -94,15 +94,13 @@ def test_no_token_or_a_revoked_one_is_401_and_writes_nothing(make_fleet):
     async def steps(session):
         return await session.list_tools()
 
-    with pytest.raises(Exception) as refused:  # the SDK client cannot even initialize
+    with pytest.raises(Exception):  # noqa: B017 - the SDK client cannot even initialize (its own error types)
         over_http(fleet.url, None, steps)
-    assert "401" in repr(refused.value) or "Unauthorized" in repr(refused.value) or refused.value
 
 
+@pytest.mark.engine("postgres")  # several servers share a database on PostgreSQL
 def test_stateless_any_server_answers_any_request(server, make_fleet):
     """Behind a load balancer: initialize on one server, then tools calls on another, with no session."""
-    if server.engine != "postgres":
-        pytest.skip("several servers share a database on PostgreSQL")
     fleet = make_fleet("mcph")
     a, b = fleet.member("roamer"), fleet.member("target")
     with servers.start(None, {"FLEET_DB": server.db_url}, threads=2) as other:
