@@ -112,6 +112,9 @@ def generate(root: Path) -> dict[Path, str]:
 
 
 def main() -> None:
+    """`python -m fleetctl.cli.docgen [ROOT]`: write the completions and the man page under ROOT (the checkout)."""
+    if len(sys.argv) > 2 or (len(sys.argv) == 2 and sys.argv[1].startswith("-")):
+        sys.exit("usage: python -m fleetctl.cli.docgen [ROOT]   (writes completions/ and man/ under ROOT)")
     root = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[2]
     for path, text in generate(root).items():
         path.parent.mkdir(parents=True, exist_ok=True)
