@@ -142,6 +142,8 @@ def test_daemon_survives_a_server_restart_and_never_acks_what_it_could_not(tmp_p
         owner.client.post("/v1/messages", {"recipients": ["scout"], "subject": "after the restart"})
         wait_for(lambda: len(runs(log)[scout.address]) >= 3, 10, "a command for news after the restart")
         assert runs(log)[scout.address][-1][0] - written < 1.0  # live again: within a second
+        wait_for(lambda: scout.client.get("/v1/wake")["empty"], 10, "the ack of the news after the restart")
+        time.sleep(0.5)  # the daemon logs its line right after the ack answered
     finally:
         code, err = stop(proc)
         if second is not None:
