@@ -7,24 +7,15 @@ import threading
 import time
 
 import pytest
-import servers
 from conftest import Actor, _pg_admin
-from test_scaleout_postgres import SERVER_ENV, Cluster, drop, fresh_pg_database
+from test_scaleout_postgres import Cluster, two_servers
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def cluster():
-    url = fresh_pg_database()
-    a_proc, b_proc = servers.spawn(url, SERVER_ENV, threads=3), servers.spawn(url, SERVER_ENV, threads=3)
-    a, b = servers.wait_ready(a_proc), servers.wait_ready(b_proc)
-    try:
-        yield Cluster(url, a, b)
-    finally:
-        a.stop()
-        b.stop()
-        drop(url)
+    yield from two_servers(threads=3)
 
 
 def wait_on(actor: Actor, seconds: int) -> dict:

@@ -62,11 +62,12 @@ class Cluster:
         return [self.member(f"{prefix}{i}")[i % 2] for i in range(count)]
 
 
-@pytest.fixture(scope="module")
-def cluster():
+def two_servers(threads: int):
+    """A fresh database with two real servers on it, as a Cluster; stopped and dropped after (a generator
+    for module fixtures). Few threads: the test PostgreSQL is shared (max_connections) and a thread
+    holds a connection."""
     url = fresh_pg_database()
-    # Few threads: the test PostgreSQL is shared (max_connections) and a thread holds a connection.
-    a_proc, b_proc = servers.spawn(url, SERVER_ENV, threads=4), servers.spawn(url, SERVER_ENV, threads=4)
+    a_proc, b_proc = servers.spawn(url, SERVER_ENV, threads=threads), servers.spawn(url, SERVER_ENV, threads=threads)
     a, b = servers.wait_ready(a_proc), servers.wait_ready(b_proc)
     try:
         yield Cluster(url, a, b)
@@ -74,6 +75,11 @@ def cluster():
         a.stop()
         b.stop()
         drop(url)
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    yield from two_servers(threads=4)
 
 
 def race(actors: list[Actor], request) -> list[tuple[Actor, object]]:
