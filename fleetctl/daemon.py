@@ -114,7 +114,7 @@ class Daemon:
         """`fleet/name (profile)` for the log; the profile or URL until the server has answered."""
         if target.address is None:
             try:
-                target.address = target.client.get("/v1/whoami")["member"]["address"]
+                target.address = target.client.system.whoami()["member"]["address"]
             except (FleetError, KeyError, TypeError):
                 return target.profile or target.client.url
         return f"{target.address} (profile {target.profile})" if target.profile else target.address
@@ -124,7 +124,7 @@ class Daemon:
         returns 0 or the failure's exit code."""
         asked = time.monotonic()
         try:
-            data = target.client.get("/v1/wake", max_chars=self.max_chars, wait=wait)
+            data = target.client.wake.peek(max_chars=self.max_chars, wait=wait)
         except FleetError as err:
             if self.stopping.is_set():
                 return 0
@@ -155,7 +155,7 @@ class Daemon:
                      f"not acked, retry in {delay:.0f}s")
             return int(ExitCode.ERROR)
         try:
-            target.client.post("/v1/wake/ack", {"cursor": data["cursor"]})
+            target.client.wake.ack(data["cursor"])
         except FleetError as err:
             delay = self.retry(target, err)
             self.say(f"{who}: {news} new; command exited 0 but the ack failed: {err.detail}; "

@@ -6,7 +6,6 @@ Its files live in the user's data dir: `demo.db` (the database), `demo-server.lo
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import re
@@ -18,6 +17,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from fleetctl import config
+from fleetctl.client import Client
 from fleetctl.errors import FleetError
 
 START_TIMEOUT = 30.0
@@ -45,16 +45,17 @@ def files() -> tuple[Path, Path, Path]:
 
 def healthy(url: str, timeout: float = 2.0) -> bool:
     """True when a fleetctl server answers GET /healthz at `url`."""
-    host, _, port = url.removeprefix("http://").partition(":")
     try:
-        conn = http.client.HTTPConnection(host, int(port), timeout=timeout)
-        conn.request("GET", "/healthz")
-        resp = conn.getresponse()
-        ok = resp.status == 200 and json.loads(resp.read() or b"{}").get("ok") is True
-        conn.close()
-        return ok
-    except (OSError, ValueError):
+        client = Client(url, timeout=timeout)
+    except FleetError:
         return False
+    try:
+        answer = client.system.healthz()
+    except FleetError:
+        return False
+    finally:
+        client.close()
+    return isinstance(answer, dict) and answer.get("ok") is True
 
 
 def _alive(pid: int) -> bool:

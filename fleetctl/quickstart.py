@@ -1,107 +1,23 @@
 """`fleetctl quickstart`: a demo server, two fleets, their agents and profiles, then the stories.
 
-Every step is a real `fleetctl` command run in-process through the Typer app; the quickstart prints it,
-lets its human output through (or summarises it), and keeps the object it emitted for the next step.
+Every step is a real `fleetctl` command run in-process through the Typer app (`quickstart_runner`);
+the stories and their cast are in `quickstart_stories`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import io
 import os
-import shlex
-from dataclasses import dataclass, field
-from typing import Any
 
 from fleetctl import config, demo_server
+from fleetctl import quickstart_stories as stories
 from fleetctl.cli import output
-from fleetctl.errors import ExitCode, FleetError
+from fleetctl.errors import FleetError
+from fleetctl.quickstart_runner import Runner
+from fleetctl.quickstart_stories import CAST
 
-# (fleet, name, role, domains, cross_fleet): the profile of each is "fleet-name".
-CAST = [
-    ("acme", "owner", "owner", [], False),
-    ("acme", "ops", "agent", ["infra", "deploy"], True),
-    ("acme", "frontend", "agent", ["frontend", "api"], True),
-    ("acme", "analyst", "agent", ["payments", "research"], True),
-    ("labs", "owner", "owner", [], False),
-    ("labs", "lead", "reviewer", [], False),
-    ("labs", "builder", "agent", ["payments", "api", "backend"], True),
-    ("labs", "infra", "agent", ["infra", "deploy"], True),
-]
 FLEETS = ("acme", "labs")
 AMBIENT = ("FLEET_URL", "FLEET_TOKEN", "FLEET_PROFILE", "FLEET_OUTPUT")
-
-
-@dataclass
-class Result:
-    """What one command did: its exit code, the object it emitted, its error line."""
-
-    code: int
-    data: Any = None
-    error: str = ""
-
-
-@dataclass
-class Runner:
-    """Runs fleetctl commands in-process, printing each (human mode) and keeping what they emit."""
-
-    human: bool = True
-    commands: list[str] = field(default_factory=list)
-
-    def say(self, text: str = "", style: str | None = None) -> None:
-        """A line of the quickstart's own narration (human mode only)."""
-        if not self.human:
-            return
-        if style and output.is_tty():
-            from rich.markup import escape
-
-            output.console().print(f"[{style}]{escape(text)}[/]")
-        else:
-            print(text)
-
-    def heading(self, text: str) -> None:
-        """A section title: a rule on a TTY, an underlined line otherwise."""
-        if not self.human:
-            return
-        print()
-        if output.is_tty():
-            from rich.markup import escape
-
-            output.console().rule(f"[bold]{escape(text)}[/]", align="left")
-        else:
-            print(f"{text}\n{'=' * len(text)}")
-
-    def narrate(self, text: str) -> None:
-        """What the next commands are about, after a blank line."""
-        self.say()
-        self.say(text, "italic")
-
-    def run(self, *args: Any, profile: str | None = None, show: bool = True, ok: tuple[int, ...] = (0,)) -> Result:
-        """Run `fleetctl [--profile P] ARGS`; raise unless its exit code is in `ok`."""
-        from typer import _click
-
-        from fleetctl.cli.main import app
-
-        argv = (["--profile", profile] if profile else []) + [str(a) for a in args]
-        line = "fleetctl " + shlex.join(argv)
-        self.commands.append(line)
-        self.say(f"$ {line}", "bold cyan" if show else "dim")
-        quiet = not (show and self.human)
-        err = io.StringIO()
-        spinner = output.progress("waiting for the server...") \
-            if quiet and self.human else contextlib.nullcontext()
-        with spinner, output.recording() as seen, contextlib.redirect_stderr(err), \
-                contextlib.redirect_stdout(io.StringIO()) if quiet else contextlib.nullcontext():
-            try:
-                code = app(args=argv, prog_name="fleetctl", standalone_mode=False) or 0
-            except _click.exceptions.ClickException as exc:
-                code, err = exc.exit_code, io.StringIO(exc.format_message())
-        if code == ExitCode.INTERRUPTED:
-            raise KeyboardInterrupt
-        result = Result(int(code), seen[-1] if seen else None, err.getvalue().strip().removeprefix("fleetctl: error: "))
-        if result.code not in ok:
-            raise FleetError(f"`{line}` failed (exit {result.code}): {result.error or 'no detail'}")
-        return result
 
 
 def _works(r: Runner, profile: str) -> dict | None:
@@ -190,8 +106,6 @@ def _clean_env():
 
 def run(human: bool = True) -> dict:
     """The whole quickstart: server, fleets, agents, profiles, the three stories; returns a summary."""
-    from fleetctl import quickstart_stories as stories
-
     r = Runner(human=human)
     with _clean_env() as ambient:
         r.heading("Demo server")

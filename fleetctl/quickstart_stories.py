@@ -1,10 +1,22 @@
-"""The three stories `fleetctl quickstart` plays, and the "what next" it ends with."""
+"""The cast of `fleetctl quickstart`, the three stories it plays, and the "what next" it ends with."""
 
 from __future__ import annotations
 
 from fleetctl import config
 from fleetctl.cli import output
-from fleetctl.quickstart import CAST, Runner
+from fleetctl.quickstart_runner import Runner
+
+# (fleet, name, role, domains, cross_fleet): the profile of each is "fleet-name".
+CAST = [
+    ("acme", "owner", "owner", [], False),
+    ("acme", "ops", "agent", ["infra", "deploy"], True),
+    ("acme", "frontend", "agent", ["frontend", "api"], True),
+    ("acme", "analyst", "agent", ["payments", "research"], True),
+    ("labs", "owner", "owner", [], False),
+    ("labs", "lead", "reviewer", [], False),
+    ("labs", "builder", "agent", ["payments", "api", "backend"], True),
+    ("labs", "infra", "agent", ["infra", "deploy"], True),
+]
 
 GOTCHA_TITLE = "Docker network backend moved to 10.30.0.0/16"
 GOTCHA_BODY = "Containers with hard-coded 172.18.x IPs lose the database: use service names."

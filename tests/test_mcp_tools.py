@@ -9,6 +9,7 @@ import json
 import mcp_types
 from mcpclients import ok, over_http, over_stdio, text
 
+from fleetctl.client import Client
 from fleetctl.mcp import protocol, runs, tools
 
 
@@ -110,21 +111,18 @@ def test_wake_inside_a_daemon_command_only_peeks(make_fleet):
 def test_wake_asks_for_the_prompt_in_tool_call_style():
     """fleet_wake fetches the wake with commands=mcp (the server renders tool calls instead of shell commands)."""
 
-    class Recorder:
+    class Recorder(Client):
+        """The real client, with the wire replaced by a list of the requests it would send."""
+
         calls: list = []
 
-        def get(self, path, **params):
-            self.calls.append(("GET", path, params))
-            return {"cursor": 4, "prompt": "news", "empty": False}
+        def _send(self, method, path, payload, headers):
+            self.calls.append((method, path, json.loads(payload) if payload else None))
+            return 200, json.dumps({"cursor": 4, "prompt": "news", "empty": False} if method == "GET" else {}).encode()
 
-        def post(self, path, body=None):
-            self.calls.append(("POST", path, body))
-            return {}
-
-    recorder = Recorder()
+    recorder = Recorder("http://recorder", "flt_1_1_x")
     assert runs.wake(recorder, {}) == "news"
-    assert recorder.calls == [("GET", "/v1/wake", {"max_chars": None, "commands": "mcp"}),
-                              ("POST", "/v1/wake/ack", {"cursor": 4})]
+    assert recorder.calls == [("GET", "/v1/wake?commands=mcp", None), ("POST", "/v1/wake/ack", {"cursor": 4})]
 
 
 def test_filters_apply_on_the_server_before_paging(make_fleet):

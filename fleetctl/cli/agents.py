@@ -8,7 +8,7 @@ import typer
 
 from fleetctl.cli import output
 from fleetctl.cli.app import FleetTyper, client
-from fleetctl.cli.inputs import AfterOpt, LimitOpt, item_path
+from fleetctl.cli.inputs import AfterOpt, LimitOpt, item_name
 
 agent_app = FleetTyper(help="Register and administer the members of your fleet (owners).")
 token_app = FleetTyper(help="Rotate tokens.")
@@ -24,9 +24,9 @@ COLUMNS = [("NAME", "address"), ("ROLE", "role"), ("DOMAINS", "domains"), ("CROS
            ("REVOKED", lambda m: output.relative(m["revoked_at"]) if m["revoked_at"] else "")]
 
 
-def _path(name: str, suffix: str = "") -> str:
-    """The URL path of a member: `name` or `fleet/name` (an empty name is a usage error)."""
-    return item_path("agents", "member", name, suffix)
+def _name(name: str) -> str:
+    """A member's `name` or `fleet/name` (an empty name is a usage error)."""
+    return item_name("member", name)
 
 
 def _show_minted(ctx: typer.Context, data: dict, verb: str, after: str = "") -> None:
@@ -53,14 +53,11 @@ def register_agent(
     """Register a member of your fleet; prints its token once (owner only)."""
     from fleetctl import config
 
-    body = {"name": name, "role": role or "agent", "domains": domain or [], "cross_fleet": cross_fleet,
-            "allow_fleets": allow_fleet or []}
-    if rate_limit is not None:
-        body["rate_limit"] = rate_limit
     if save_profile is not None and not save_profile.strip():
         raise typer.BadParameter("a profile name must not be empty", param_hint="'--save-profile'")
     api = client(ctx)
-    data = api.post("/v1/agents", body)
+    data = api.members.register(name, role=role or "agent", domains=domain or [], cross_fleet=cross_fleet,
+                                allow_fleets=allow_fleet or [], rate_limit=rate_limit)
     address = data["member"]["address"]
     if save_profile:
         config.save_profile(save_profile, api.url, data["token"], make_current=False, member=address)
@@ -76,14 +73,19 @@ def register_agent(
 @agent_app.command("list")
 def list_agents(ctx: typer.Context, limit: LimitOpt = None, after: AfterOpt = None) -> None:
     """List the members of your fleet."""
-    data = client(ctx).get("/v1/agents", limit=limit, after=after)
+    data = client(ctx).members.list(limit=limit, after=after)
     output.emit(ctx, data, lambda d: output.table(d["items"], COLUMNS, empty="No members."))
 
 
 @agent_app.command("show")
 def show(ctx: typer.Context, name: Annotated[str, typer.Argument(help="Member name.", metavar="NAME")]) -> None:
     """Show one member of your fleet."""
-    output.emit(ctx, client(ctx).get(_path(name)))
+    output.emit(ctx, client(ctx).members.show(_name(name)))
+
+
+def _replacing(values: list[str] | None, clear: bool) -> list[str] | None:
+    """A list flag's new list: the values given, [] with its --clear flag, None (unchanged) otherwise."""
+    return (values or []) if values is not None or clear else None
 
 
 @agent_app.command("update")
@@ -99,26 +101,17 @@ def update(
                                                      help="Accept every fleet again.")] = False,
 ) -> None:
     """Change only the flags given (owner only); a list flag replaces that list."""
-    body: dict = {}
-    if role is not None:
-        body["role"] = role
-    if domain is not None or clear_domains:
-        body["domains"] = domain or []
-    if cross_fleet is not None:
-        body["cross_fleet"] = cross_fleet
-    if allow_fleet is not None or clear_allow_fleets:
-        body["allow_fleets"] = allow_fleet or []
-    if rate_limit is not None:
-        body["rate_limit"] = rate_limit
-    if not body:
+    changes = {"role": role, "domains": _replacing(domain, clear_domains), "cross_fleet": cross_fleet,
+               "allow_fleets": _replacing(allow_fleet, clear_allow_fleets), "rate_limit": rate_limit}
+    if all(value is None for value in changes.values()):
         raise typer.BadParameter("give at least one flag to change")
-    output.emit(ctx, client(ctx).patch(_path(name), body))
+    output.emit(ctx, client(ctx).members.update(_name(name), **changes))
 
 
 @agent_app.command("revoke")
 def revoke(ctx: typer.Context, name: Annotated[str, typer.Argument(help="Member name.", metavar="NAME")]) -> None:
     """Revoke a member and all its tokens at once (owner only)."""
-    data = client(ctx).post(_path(name, "/revoke"))
+    data = client(ctx).members.revoke(_name(name))
     output.emit(ctx, data, lambda d: print(f"Revoked {d['address']}; its tokens no longer work."))
 
 
@@ -134,10 +127,11 @@ def rotate(ctx: typer.Context,
     from fleetctl import config
 
     api = client(ctx)
-    path = _path(name, "/token") if name is not None else "/v1/tokens/rotate"
-    # An owner may name itself: that kills its own token too. One whoami tells.
-    me = api.get("/v1/whoami")["member"]["address"] if name is not None else None
-    data = api.post(path)
+    me = None
+    if name is not None:  # an owner may name itself: that kills its own token too. One whoami tells.
+        name = _name(name)
+        me = api.system.whoami()["member"]["address"]
+    data = api.members.rotate(name)
     after = ""
     if name is None or data["member"]["address"] == me:
         updated = config.replace_token(api.token, data["token"])

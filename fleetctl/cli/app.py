@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import os
+import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -137,6 +139,24 @@ def usage_error(err: _click.exceptions.UsageError) -> None:
     where = f" (see '{err.ctx.command_path} --help')" if err.ctx is not None else ""
     message = bad_value(err) or err.format_message()
     fail(" ".join(message.split()) + where, err.exit_code)
+
+
+QUOTED = re.compile(r"""('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")""")  # a repr()'d value in an error detail
+
+
+@contextlib.contextmanager
+def in_flag_terms(**flags: str) -> Iterator[None]:
+    """The server's errors name API fields (`base_version`); inside this block they name the command's flags
+    instead (`in_flag_terms(base_version="--base-version")`). Quoted values are left as they are."""
+    try:
+        yield
+    except FleetError as err:
+        parts = QUOTED.split(err.detail)
+        for n in range(0, len(parts), 2):
+            for name, flag in flags.items():
+                parts[n] = re.sub(rf"(?<![\w-]){re.escape(name)}(?![\w-])", flag, parts[n])
+        err.detail = "".join(parts)
+        raise
 
 
 def fail(message: str, code: int, ctx: _click.Context | None = None) -> None:

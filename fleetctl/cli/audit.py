@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from fleetctl.cli import output
-from fleetctl.cli.app import client
+from fleetctl.cli.app import client, in_flag_terms
 from fleetctl.cli.inputs import AfterOpt
 
 COLUMNS = [("WHEN", lambda r: output.relative(r["at"]) if output.is_tty() else r["at"]), ("MEMBER", "member"),
@@ -24,7 +24,8 @@ def audit(
     after: AfterOpt = None,
 ) -> None:
     """Read the audit log of your fleet, newest first (owner only)."""
-    data = client(ctx).get("/v1/audit", member=member, action=action, since=since, limit=limit, after=after)
+    with in_flag_terms(since="--since"):
+        data = client(ctx).audit.list(member=member, action=action, since=since, limit=limit, after=after)
     output.emit(ctx, data, lambda d: output.table(d["items"], COLUMNS, empty="No audit records."))
 
 

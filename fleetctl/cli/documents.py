@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from fleetctl.cli import output
-from fleetctl.cli.app import FleetTyper, client, json_mode
+from fleetctl.cli.app import FleetTyper, client, in_flag_terms, json_mode
 from fleetctl.cli.inputs import (
     AfterOpt,
     BodyFileOpt,
@@ -16,7 +16,7 @@ from fleetctl.cli.inputs import (
     DomainOpt,
     LimitOpt,
     VisibilityOpt,
-    item_path,
+    item_name,
     read_body,
     visibility_field,
 )
@@ -34,9 +34,9 @@ SHOWN = ("address", "title", "version", "latest_version", "visibility", "domains
          "version_created_at")
 
 
-def path(name: str, suffix: str = "") -> str:
-    """The URL path of a document (`fleet/name` keeps its slash; an empty name is a usage error)."""
-    return item_path("documents", "document", name, suffix)
+def _name(name: str) -> str:
+    """A document's `name` or `fleet/name` (an empty name is a usage error, not the document list)."""
+    return item_name("document", name)
 
 
 @doc_app.command("put")
@@ -54,13 +54,10 @@ def put(
     cross_fleet: VisibilityOpt = None,
 ) -> None:
     """Write a new version of a document (created on first put). The body is the whole new text."""
-    data: dict = {"body": read_body(body, body_file, required=True)}
-    for key, value in (("title", title), ("base_version", base_version), ("message", message),
-                       ("domains", domain)):
-        if value is not None:
-            data[key] = value
-    data.update(visibility_field(cross_fleet))
-    doc = client(ctx).request("PUT", path(name), body=data)
+    text = read_body(body, body_file, required=True)
+    with in_flag_terms(base_version="--base-version"):
+        doc = client(ctx).documents.put(_name(name), text, title=title, base_version=base_version, message=message,
+                                        domains=domain, **visibility_field(cross_fleet))
     output.emit(ctx, doc, lambda d: print(f"Wrote {d['address']} version {d['version']}."))
 
 
@@ -72,7 +69,7 @@ def get(
     raw: Annotated[bool, typer.Option("--raw", help="Print only the body, exactly as stored.")] = False,
 ) -> None:
     """Show a document with the body of one version (latest by default)."""
-    doc = client(ctx).get(path(name), version=version)
+    doc = client(ctx).documents.get(_name(name), version=version)
     if raw and not json_mode(ctx):
         sys.stdout.write(doc["body"])
         return
@@ -82,7 +79,7 @@ def get(
 @doc_app.command("history")
 def history(ctx: typer.Context, name: NameArg, limit: LimitOpt = None, after: AfterOpt = None) -> None:
     """List the versions of a document, newest first."""
-    data = client(ctx).get(path(name, "/versions"), limit=limit, after=after)
+    data = client(ctx).documents.history(_name(name), limit=limit, after=after)
     output.emit(ctx, data, lambda d: output.table(d["items"], HISTORY, empty="No versions."))
 
 
@@ -93,7 +90,7 @@ def diff(
     new: Annotated[int, typer.Argument(metavar="B", min=1, help="The version to diff to.")],
 ) -> None:
     """Print a unified diff of a document from version A to version B."""
-    data = client(ctx).get(path(name, "/diff"), **{"from": old, "to": new})
+    data = client(ctx).documents.diff(_name(name), old, new)
     output.emit(ctx, data, lambda d: sys.stdout.write(d["diff"] or f"Versions {old} and {new} are identical.\n"))
 
 
@@ -102,7 +99,7 @@ def list_documents(ctx: typer.Context, domain: Annotated[list[str] | None, typer
         "--domain", "-d", help="Only documents tagged with this domain (repeatable: any of them).")] = None,
         limit: LimitOpt = None, after: AfterOpt = None) -> None:
     """List the documents you may see (your fleet's, and cross-fleet ones in your domains)."""
-    data = client(ctx).get("/v1/documents", domain=domain or [], limit=limit, after=after)
+    data = client(ctx).documents.list(domain=domain, limit=limit, after=after)
     output.emit(ctx, data, lambda d: output.table(d["items"], COLUMNS, empty="No documents."))
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 from typing import Annotated
-from urllib.parse import quote
 
 import typer
 
@@ -66,9 +65,9 @@ def visibility_field(cross_fleet: bool | None) -> dict:
     return {"visibility": "cross-fleet" if cross_fleet else "fleet"}
 
 
-def item_path(collection: str, what: str, name: str, suffix: str = "") -> str:
-    """The URL path of a named item under /v1/`collection` (`fleet/name` keeps its slash; an empty
-    name is a usage error naming `what`)."""
+def item_name(what: str, name: str) -> str:
+    """A NAME argument of a member or document: an empty one is a usage error naming `what` (it would
+    address the whole collection)."""
     if not name:
         raise typer.BadParameter(f"a {what} name must not be empty")
-    return f"/v1/{collection}/{quote(name, safe='/')}{suffix}"
+    return name

@@ -69,11 +69,9 @@ def publish(
     text = read_body(body, body_file, capped=True)
     if expires_in is not None and expires_at is not None:
         raise Invalid("give --expires-in or --expires-at, not both")
-    payload: dict = {"kind": kind, "title": title, "body": text or "", "pinned": pin,
-                     **visibility_field(cross_fleet)}
-    optional = {"domains": domain, "supersedes": supersedes, "expires_in": expires_in, "expires_at": expires_at}
-    payload.update({k: v for k, v in optional.items() if v is not None})
-    data = client(ctx).post("/v1/knowledge", payload)
+    data = client(ctx).knowledge.publish(kind, title, body=text or "", pinned=pin, domains=domain,
+                                         supersedes=supersedes, expires_in=expires_in, expires_at=expires_at,
+                                         **visibility_field(cross_fleet))
     output.emit(ctx, data, lambda e: print(f"Published #{e['id']} ({e['kind']}): {e['title']}"
                                            + (f" (supersedes #{e['supersedes']})" if e["supersedes"] else "")))
 
@@ -92,8 +90,7 @@ def list_entries(
     Current entries you can see that share one of your domains or have none; --domain lists
     the entries of those domains instead, --all adds superseded, expired and retired ones.
     """
-    data = client(ctx).get("/v1/knowledge", domain=domain or [], kind=kind or [], all=all_ or None, limit=limit,
-                           after=after)
+    data = client(ctx).knowledge.list(domain=domain, kind=kind, all=all_, limit=limit, after=after)
     _entries(ctx, data, history=all_)
 
 
@@ -107,7 +104,7 @@ def search(
     after: AfterOpt = None,
 ) -> None:
     """Search the titles and bodies of entries you can see, best match first."""
-    data = client(ctx).get("/v1/knowledge/search", q=" ".join(query), all=all_ or None, limit=limit, after=after)
+    data = client(ctx).knowledge.search(" ".join(query), all=all_, limit=limit, after=after)
     _entries(ctx, data, history=all_, empty="No matching entries.")
 
 
@@ -115,7 +112,7 @@ def _show_human(ctx: typer.Context, entry: dict) -> None:
     output.fields(entry, SHOW_KEYS, markdown_key="body")
     if entry["supersedes"] is None and entry["superseded_by"] is None:
         return
-    chain = client(ctx).get(f"/v1/knowledge/{entry['id']}/chain")["items"]
+    chain = client(ctx).knowledge.chain(entry["id"])["items"]
     print("\nChain (oldest first):")
     for link in chain:
         marker = "->" if link["id"] == entry["id"] else "  "
@@ -126,12 +123,11 @@ def _show_human(ctx: typer.Context, entry: dict) -> None:
 @knowledge_app.command("show")
 def show(ctx: typer.Context, entry_id: IdArg) -> None:
     """Show an entry, its body and its supersession chain."""
-    output.emit(ctx, client(ctx).get(f"/v1/knowledge/{entry_id}"), lambda e: _show_human(ctx, e))
+    output.emit(ctx, client(ctx).knowledge.show(entry_id), lambda e: _show_human(ctx, e))
 
 
-def _action(ctx: typer.Context, entry_id: int, action: str, verb: str) -> None:
-    data = client(ctx).post(f"/v1/knowledge/{entry_id}/{action}")
-    output.emit(ctx, data, lambda e: print(f"{verb} #{e['id']}: {e['title']}"))
+def _changed(ctx: typer.Context, entry: dict, verb: str) -> None:
+    output.emit(ctx, entry, lambda e: print(f"{verb} #{e['id']}: {e['title']}"))
 
 
 @knowledge_app.command("pin")
@@ -140,19 +136,19 @@ def pin(ctx: typer.Context, entry_id: IdArg) -> None:
 
     Pinned entries come first in the feed and appear in every wake prompt.
     """
-    _action(ctx, entry_id, "pin", "Pinned")
+    _changed(ctx, client(ctx).knowledge.pin(entry_id), "Pinned")
 
 
 @knowledge_app.command("unpin")
 def unpin(ctx: typer.Context, entry_id: IdArg) -> None:
     """Unpin an entry (its author or an owner)."""
-    _action(ctx, entry_id, "unpin", "Unpinned")
+    _changed(ctx, client(ctx).knowledge.unpin(entry_id), "Unpinned")
 
 
 @knowledge_app.command("retire")
 def retire(ctx: typer.Context, entry_id: IdArg) -> None:
     """Retire an entry (its author or an owner); it stays in --all history."""
-    _action(ctx, entry_id, "retire", "Retired")
+    _changed(ctx, client(ctx).knowledge.retire(entry_id), "Retired")
 
 
 def register(app: typer.Typer) -> None:

@@ -72,7 +72,7 @@ def _member(settings) -> str | None:
 
     client = Client(settings.url, settings.token, timeout=5)
     try:
-        return client.get("/v1/whoami")["member"]["address"]
+        return client.system.whoami()["member"]["address"]
     except (FleetError, KeyError, TypeError):
         return None
     finally:

@@ -62,10 +62,9 @@ def send(
     text = read_body(body, body_file, capped=True) or ""
     api = client(ctx)
     if subject is None:
-        original = api.get(f"/v1/messages/{reply_to}")["subject"]
+        original = api.messages.show(reply_to)["subject"]
         subject = original if original.lower().startswith("re:") else f"Re: {original}"[:MAX_SUBJECT]
-    data = api.post("/v1/messages", {"recipients": members, "subject": subject, "body": text,
-                                             "domains": domain or [], "reply_to": reply_to})
+    data = api.messages.send(members, subject, body=text, domains=domain or [], reply_to=reply_to)
     output.emit(ctx, data, lambda d: print(
         f"Sent message {d['id']} to {', '.join(d['recipients'])} (thread {d['thread']})."))
 
@@ -77,7 +76,7 @@ def inbox(
     limit: LimitOpt = None, after: AfterOpt = None,
 ) -> None:
     """List messages to you, unread (*) first, then newest; listing marks them delivered."""
-    data = client(ctx).get("/v1/messages", unread=unread, limit=limit, after=after)
+    data = client(ctx).messages.inbox(unread=unread, limit=limit, after=after)
 
     def human(d: dict) -> None:
         output.table(d["items"], INBOX_COLUMNS, empty="No messages." if not unread else "No unread messages.")
@@ -90,19 +89,19 @@ def inbox(
 @msg_app.command("read")
 def read(ctx: typer.Context, id: IdArg) -> None:
     """Show a message you sent or received and mark it read (for a recipient)."""
-    output.emit(ctx, client(ctx).post(f"/v1/messages/{id}/read"), _show)
+    output.emit(ctx, client(ctx).messages.read(id), _show)
 
 
 @msg_app.command("show")
 def show(ctx: typer.Context, id: IdArg) -> None:
     """Show a message without marking it delivered or read."""
-    output.emit(ctx, client(ctx).get(f"/v1/messages/{id}"), _show)
+    output.emit(ctx, client(ctx).messages.show(id), _show)
 
 
 @msg_app.command("thread")
 def thread(ctx: typer.Context, id: IdArg, limit: LimitOpt = None, after: AfterOpt = None) -> None:
     """Show the whole conversation that message ID belongs to, oldest first (what you can read)."""
-    data = client(ctx).get(f"/v1/messages/{id}/thread", limit=limit, after=after)
+    data = client(ctx).messages.thread(id, limit=limit, after=after)
 
     def human(d: dict) -> None:
         for n, m in enumerate(d["items"]):

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from fleetctl.cli import output
-from fleetctl.cli.app import FleetTyper, client
+from fleetctl.cli.app import FleetTyper, client, in_flag_terms
 from fleetctl.cli.inputs import AfterOpt, BodyFileOpt, BodyOpt, DomainOpt, LimitOpt, read_body, visibility_field
 from fleetctl.errors import Invalid
 
@@ -68,20 +68,19 @@ def publish(
              "given change, --reviewer adds reviewers, and it goes back to in_review.")] = None,
 ) -> None:
     """Publish research: in_review when --reviewer is given, else draft. --revises ID publishes a revision."""
-    data: dict = {"title": title, "confidence": confidence_value(confidence), "question": question,
-                  "body": read_body(body, body_file), "sources": source, "reviewers": reviewer, "domains": domain,
-                  **visibility_field(cross_fleet)}
-    data = {k: v for k, v in data.items() if v is not None}
-    if revises is not None:
-        if task is not None:
-            raise Invalid("a revision keeps its task: drop --task or publish new research")
-        result = client(ctx).post(f"/v1/research/{revises}/revisions", data)
-        return output.emit(ctx, result, _summary("Revised"))
-    if title is None or confidence is None:
+    content = {"title": title, "confidence": confidence_value(confidence), "question": question,
+               "body": read_body(body, body_file), "sources": source, "reviewers": reviewer, "domains": domain,
+               **visibility_field(cross_fleet)}  # None: not given (the client leaves it out)
+    if revises is not None and task is not None:
+        raise Invalid("a revision keeps its task: drop --task or publish new research")
+    if revises is None and (title is None or confidence is None):
         raise Invalid("research publish needs --title and --confidence (or --revises ID)")
-    if task is not None:
-        data["task"] = task
-    output.emit(ctx, client(ctx).post("/v1/research", data), _summary("Published"))
+    with in_flag_terms(**{"visibility cross-fleet": "--cross-fleet"}):  # a reviewer who could not see it
+        if revises is not None:
+            data, verb = client(ctx).research.revise(revises, **content), "Revised"
+        else:
+            data, verb = client(ctx).research.publish(task=task, **content), "Published"
+    output.emit(ctx, data, _summary(verb))
 
 
 @research_app.command("list")
@@ -94,7 +93,7 @@ def list_research(
     limit: LimitOpt = None, after: AfterOpt = None,
 ) -> None:
     """List the research you may see, newest first."""
-    data = client(ctx).get("/v1/research", state=state or [], task=task, limit=limit, after=after)
+    data = client(ctx).research.list(state=state, task=task, limit=limit, after=after)
     output.emit(ctx, data, lambda d: output.table(d["items"], COLUMNS, empty="No research.",
                                                   styled_columns=("STATE",)))
 
@@ -110,7 +109,7 @@ def _show_human(r: dict) -> None:
 @research_app.command("show")
 def show(ctx: typer.Context, research_id: IdArg) -> None:
     """Show one piece of research with its findings and reviews."""
-    output.emit(ctx, client(ctx).get(f"/v1/research/{research_id}"), _show_human)
+    output.emit(ctx, client(ctx).research.show(research_id), _show_human)
 
 
 @research_app.command("review")
@@ -126,10 +125,7 @@ def review(
     chosen = [v for v, on in (("approve", approve), ("request-changes", request_changes), ("reject", reject)) if on]
     if len(chosen) != 1:
         raise Invalid("give exactly one of --approve, --request-changes, --reject")
-    body = {"verdict": chosen[0]}
-    if comment is not None:
-        body["comment"] = comment
-    data = client(ctx).post(f"/v1/research/{research_id}/reviews", body)
+    data = client(ctx).research.review(research_id, chosen[0], comment=comment)
     output.emit(ctx, data, lambda r: print(f"{VERDICT_WORDS[chosen[0]]} research {r['id']} (now {r['state']})."))
 
 

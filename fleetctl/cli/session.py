@@ -27,7 +27,7 @@ def login(
     if not token:
         token = typer.prompt("Token", hide_input=True)
     try:
-        me = Client(settings.url, token).get("/v1/whoami")
+        me = Client(settings.url, token).system.whoami()
     except Unauthorized as err:
         raise Unauthorized(f"{err.detail} at {settings.url}; was the token made on another database? "
                            "`fleetctl serve` prints the database it serves, `fleetctl fleet create` the one "
@@ -61,7 +61,7 @@ def logout(
 
 def whoami(ctx: typer.Context) -> None:
     """Show the member and fleet behind the current credentials."""
-    data = state(ctx).client().get("/v1/whoami")
+    data = state(ctx).client().system.whoami()
 
     def human(d):
         m = d["member"]

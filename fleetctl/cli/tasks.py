@@ -71,13 +71,10 @@ def create(
     cross_fleet: CrossFleetOpt = False,
 ) -> None:
     """Create a task in your fleet."""
-    payload: dict = {"title": title, "domains": domain or [], "depends_on": depends_on or [],
-                     **visibility_field(cross_fleet), "route": route}
-    text = read_body(body, body_file)
-    for key, value in (("body", text), ("priority", priority), ("review", review), ("assign", assign)):
-        if value is not None:
-            payload[key] = value
-    output.emit(ctx, client(ctx).post("/v1/tasks", payload), _summary)
+    task = client(ctx).tasks.create(title, body=read_body(body, body_file), domains=domain or [],
+                                    depends_on=depends_on or [], route=route, priority=priority, review=review,
+                                    assign=assign, **visibility_field(cross_fleet))
+    output.emit(ctx, task, _summary)
 
 
 @task_app.command("list")
@@ -94,8 +91,8 @@ def list_tasks(
 ) -> None:
     """List the tasks you can see, newest first: the active ones (not done or cancelled) unless --all or
     --state."""
-    data = client(ctx).get("/v1/tasks", mine=mine or None, state=state or [], domain=domain or [],
-                           active=None if all_ or state else True, limit=limit, after=after)
+    data = client(ctx).tasks.list(mine=mine, state=state, domain=domain, active=not (all_ or state), limit=limit,
+                                  after=after)
     output.emit(ctx, data, lambda d: _table(d, "No tasks."))
 
 
@@ -103,21 +100,18 @@ def list_tasks(
 def ready(ctx: typer.Context, limit: LimitOpt = None, after: AfterOpt = None) -> None:
     """Open tasks you could claim and tasks assigned to you (assigned or accepted), whose dependencies are
     all done; oldest first."""
-    data = client(ctx).get("/v1/tasks/ready", limit=limit, after=after)
+    data = client(ctx).tasks.ready(limit=limit, after=after)
     output.emit(ctx, data, lambda d: _table(d, "Nothing ready for you."))
 
 
 @task_app.command("show")
 def show(ctx: typer.Context, task_id: IdArg) -> None:
     """Show a task with its history, linked research and links."""
-    output.emit(ctx, client(ctx).get(f"/v1/tasks/{task_id}"), _show)
+    output.emit(ctx, client(ctx).tasks.show(task_id), _show)
 
 
 def _act(ctx: typer.Context, task_id: int, action: str, version: int | None = None, **fields) -> None:
-    body = {"action": action, **{k: v for k, v in fields.items() if v not in (None, [])}}
-    if version is not None:
-        body["version"] = version
-    output.emit(ctx, client(ctx).post(f"/v1/tasks/{task_id}/actions", body), _summary)
+    output.emit(ctx, client(ctx).tasks.act(task_id, action, version=version, **fields), _summary)
 
 
 @task_app.command("assign")
@@ -164,7 +158,7 @@ def submit(ctx: typer.Context, task_id: IdArg, note: NoteOpt = None,
                                                           "(repeatable).")] = None,
            version: VersionOpt = None) -> None:
     """Submit your work: in_review when review is required, else done."""
-    _act(ctx, task_id, "submit", version, note=note, links=link or [])
+    _act(ctx, task_id, "submit", version, note=note, links=link or None)
 
 
 @task_app.command("approve")

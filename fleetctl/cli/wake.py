@@ -42,12 +42,12 @@ WAIT_MARGIN = 15.0  # the client's timeout beyond the wait it asks the server fo
 def _fetch(api, peek: bool, max_chars: int, wait: int | None = None) -> dict:
     if wait:  # live wake: the server holds the peek until there is news, then (without --peek) wake as usual
         api.timeout = max(api.timeout, wait + WAIT_MARGIN)
-        data = api.get("/v1/wake", max_chars=max_chars, wait=wait)
+        data = api.wake.peek(max_chars=max_chars, wait=wait)
         if peek or data["empty"]:
             return data
     if peek:
-        return api.get("/v1/wake", max_chars=max_chars)
-    return api.post("/v1/wake", {"max_chars": max_chars})
+        return api.wake.peek(max_chars=max_chars)
+    return api.wake.advance(max_chars=max_chars)
 
 
 def _unavailable(ctx: typer.Context, reason: str) -> None:
@@ -122,7 +122,7 @@ def ack(ctx: typer.Context,
         cursor: Annotated[str, typer.Argument(metavar="CURSOR",
                                               help="The cursor a peek returned, exactly as printed.")]) -> None:
     """Acknowledge a peek: exactly the items its prompt showed count as handed over."""
-    data = client(ctx).post("/v1/wake/ack", {"cursor": cursor})
+    data = client(ctx).wake.ack(cursor)
     output.emit(ctx, data, lambda d: print("Acknowledged." if d["moved"] else "Already acknowledged."))
 
 

@@ -1,4 +1,4 @@
-"""What each MCP tool does: one function per tool, mapping its arguments onto the fleet's HTTP API.
+"""What each MCP tool does: one function per tool, mapping its arguments onto the typed client.
 
 Every function takes a client (`fleetctl.client.Client`, or the in-process client of the `/mcp`
 endpoint) and the checked arguments, and returns JSON data or a text. Lists come back lean: a
@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import quote
 
 from fleetctl.errors import FleetError
 
 PREVIEW_CHARS = 280
 
 
-def _body(args: dict, *keys: str, cross: bool = False) -> dict:
-    """The request body: the given argument names that were passed, plus `visibility` from `cross_fleet`."""
-    out = {k: args[k] for k in keys if args.get(k) is not None}
+def _args(args: dict, *keys: str, cross: bool = False) -> dict:
+    """The named arguments as keyword arguments of a client method (absent ones as None), plus `visibility`
+    from `cross_fleet`."""
+    out = {k: args.get(k) for k in keys}
     if cross and args.get("cross_fleet") is not None:
         out["visibility"] = "cross-fleet" if args["cross_fleet"] else "fleet"
     return out
@@ -45,56 +45,55 @@ def lean(page: dict) -> dict:
 
 def wake(c: Any, a: dict) -> str:
     # commands=mcp: the prompt names tool calls (fleet_read {...}) instead of shell commands.
-    data = c.get("/v1/wake", max_chars=a.get("max_chars"), commands="mcp")
+    data = c.wake.peek(max_chars=a.get("max_chars"), commands="mcp")
     if a.get("peek"):  # with the cursor as the JSON argument of fleet_wake_ack
         return f"{data['prompt']}\n\n(cursor: {json.dumps(data['cursor'])})"
     # Ack exactly the cursor this prompt was built from: the news is handed over once.
-    c.post("/v1/wake/ack", {"cursor": data["cursor"]})
+    c.wake.ack(data["cursor"])
     return data["prompt"]
 
 
 def wake_ack(c: Any, a: dict) -> Any:
-    return c.post("/v1/wake/ack", {"cursor": a["cursor"]})
+    return c.wake.ack(a["cursor"])
 
 
 def whoami(c: Any, a: dict) -> Any:
-    return c.get("/v1/whoami")
+    return c.system.whoami()
 
 
 def search_knowledge(c: Any, a: dict) -> Any:
-    filters = {"kind": a.get("kind"), "domain": a.get("domain"), "all": a.get("all"), **_page(a)}
+    filters = {**_args(a, "kind", "domain"), "all": bool(a.get("all")), **_page(a)}
     if a.get("query"):
-        return lean(c.get("/v1/knowledge/search", q=a["query"], **filters))
-    return lean(c.get("/v1/knowledge", **filters))
+        return lean(c.knowledge.search(a["query"], **filters))
+    return lean(c.knowledge.list(**filters))
 
 
 def publish_knowledge(c: Any, a: dict) -> Any:
-    return c.post("/v1/knowledge", _body(a, "kind", "title", "body", "domains", "supersedes", "expires_in",
-                                         "pinned", cross=True))
+    return c.knowledge.publish(**_args(a, "kind", "title", "body", "domains", "supersedes", "expires_in", "pinned",
+                                       cross=True))
 
 
 def send_message(c: Any, a: dict) -> Any:
-    return c.post("/v1/messages", {"recipients": a["to"], **_body(a, "subject", "body", "domains", "reply_to")})
+    return c.messages.send(a["to"], **_args(a, "subject", "body", "domains", "reply_to"))
 
 
 def inbox(c: Any, a: dict) -> Any:
-    return lean(c.get("/v1/messages", unread=a.get("unread"), **_page(a)))
+    return lean(c.messages.inbox(unread=bool(a.get("unread")), **_page(a)))
 
 
 def create_task(c: Any, a: dict) -> Any:
-    return c.post("/v1/tasks", _body(a, "title", "body", "domains", "priority", "review", "assign", "route",
-                                     "depends_on", cross=True))
+    return c.tasks.create(**_args(a, "title", "body", "domains", "priority", "review", "assign", "route",
+                                  "depends_on", cross=True))
 
 
 def list_tasks(c: Any, a: dict) -> Any:
     if a.get("ready"):
-        return lean(c.get("/v1/tasks/ready", **_page(a)))
-    return lean(c.get("/v1/tasks", mine=a.get("mine"), state=a.get("state"), domain=a.get("domain"), **_page(a)))
+        return lean(c.tasks.ready(**_page(a)))
+    return lean(c.tasks.list(mine=bool(a.get("mine")), **_args(a, "state", "domain"), **_page(a)))
 
 
 def task_action(c: Any, a: dict) -> Any:
-    return c.post(f"/v1/tasks/{a['id']}/actions", _body(a, "action", "member", "reason", "note", "links",
-                                                        "version"))
+    return c.tasks.act(a["id"], **_args(a, "action", "member", "reason", "note", "links", "version"))
 
 
 RESEARCH_FIELDS = ("title", "confidence", "question", "body", "sources", "reviewers", "domains")
@@ -104,36 +103,31 @@ def publish_research(c: Any, a: dict) -> Any:
     if a.get("revises") is not None:
         if a.get("task") is not None:
             raise FleetError("argument 'task' cannot change in a revision; leave it out with 'revises'")
-        return c.post(f"/v1/research/{a['revises']}/revisions", _body(a, *RESEARCH_FIELDS, cross=True))
+        return c.research.revise(a["revises"], **_args(a, *RESEARCH_FIELDS, cross=True))
     for name in ("title", "confidence"):
         if a.get(name) is None:
             raise FleetError(f"missing required argument {name!r} (required unless 'revises' is given)")
-    return c.post("/v1/research", _body(a, *RESEARCH_FIELDS, "task", cross=True))
+    return c.research.publish(**_args(a, *RESEARCH_FIELDS, "task", cross=True))
 
 
 def review_research(c: Any, a: dict) -> Any:
-    return c.post(f"/v1/research/{a['id']}/reviews", _body(a, "verdict", "comment"))
+    return c.research.review(a["id"], **_args(a, "verdict", "comment"))
 
 
 def list_research(c: Any, a: dict) -> Any:
-    return lean(c.get("/v1/research", state=a.get("state"), task=a.get("task"), **_page(a)))
-
-
-def doc_path(name: str, suffix: str = "") -> str:
-    return "/v1/documents/" + quote(name, safe="/") + suffix
+    return lean(c.research.list(**_args(a, "state", "task"), **_page(a)))
 
 
 def put_document(c: Any, a: dict) -> Any:
-    return c.request("PUT", doc_path(a["name"]), _body(a, "body", "title", "base_version", "message", "domains",
-                                                       cross=True))
+    return c.documents.put(**_args(a, "name", "body", "title", "base_version", "message", "domains", cross=True))
 
 
 def get_document(c: Any, a: dict) -> Any:
-    return c.get(doc_path(a["name"]), version=a.get("version"))
+    return c.documents.get(a["name"], version=a.get("version"))
 
 
 def list_documents(c: Any, a: dict) -> Any:
-    return lean(c.get("/v1/documents", domain=a.get("domain"), **_page(a)))
+    return lean(c.documents.list(domain=a.get("domain"), **_page(a)))
 
 
 def _needs(a: dict, *names: str) -> None:
@@ -143,21 +137,20 @@ def _needs(a: dict, *names: str) -> None:
 
 
 def _read_knowledge(c: Any, a: dict) -> Any:
-    entry = c.get(f"/v1/knowledge/{a['id']}")
-    chain = c.get(f"/v1/knowledge/{a['id']}/chain")["items"]
+    entry = c.knowledge.show(a["id"])
+    chain = c.knowledge.chain(a["id"])["items"]
     entry["chain"] = [{k: e.get(k) for k in ("id", "title", "state", "created_at")} for e in chain]
     return entry
 
 
 READERS: dict[str, tuple[tuple[str, ...], Any]] = {
     "knowledge": (("id",), _read_knowledge),
-    "task": (("id",), lambda c, a: c.get(f"/v1/tasks/{a['id']}")),
-    "research": (("id",), lambda c, a: c.get(f"/v1/research/{a['id']}")),
-    "message": (("id",), lambda c, a: c.post(f"/v1/messages/{a['id']}/read")),
-    "thread": (("id",), lambda c, a: c.get(f"/v1/messages/{a['id']}/thread", **_page(a))),
+    "task": (("id",), lambda c, a: c.tasks.show(a["id"])),
+    "research": (("id",), lambda c, a: c.research.show(a["id"])),
+    "message": (("id",), lambda c, a: c.messages.read(a["id"])),
+    "thread": (("id",), lambda c, a: c.messages.thread(a["id"], **_page(a))),
     "document": (("name",), get_document),
-    "diff": (("name", "from", "to"), lambda c, a: c.get(doc_path(a["name"], "/diff"), **{
-        "from": a["from"], "to": a["to"]})),
+    "diff": (("name", "from", "to"), lambda c, a: c.documents.diff(a["name"], a["from"], a["to"])),
 }
 
 

@@ -110,13 +110,13 @@ def _check_writable(caller: Member, fleet_name: str, name: str) -> None:
 
 def _stale(address: str, base: int, current: int) -> Conflict:
     if current == 0:
-        return Conflict(f"document {address} does not exist yet: put it without --base-version, or with "
-                        f"--base-version 0", current_version=0)
+        return Conflict(f"document {address} does not exist yet: put it without base_version, or with "
+                        f"base_version 0", current_version=0)
     if base > current:
         return Conflict(f"document {address} has no version {base} yet (the latest is {current}): put again "
-                        f"with --base-version {current}", current_version=current)
+                        f"with base_version {current}", current_version=current)
     return Conflict(f"document {address} is at version {current}, not {base}: someone else wrote it first; "
-                    f"get version {current}, merge, and put again with --base-version {current}",
+                    f"get version {current}, merge, and put again with base_version {current}",
                     current_version=current)
 
 

@@ -1,7 +1,6 @@
-"""The HTTP client every CLI command, the daemon and the MCP server use.
+"""The client's transport: JSON over one keep-alive HTTP connection, retries, and the server's errors.
 
-Built on the standard library's http.client so a CLI call starts fast (no heavy imports);
-one keep-alive connection per client.
+Built on the standard library's http.client so a CLI call starts fast (no heavy imports).
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ import secrets
 import socket
 import time
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 from fleetctl import __version__
 from fleetctl.errors import FleetError, Invalid, Unauthorized, Unreachable, from_status
@@ -51,7 +50,10 @@ def default_timeout() -> float:
     return value
 
 
-class Client:
+JSON = dict[str, Any]  # a decoded JSON object, as the server answered it
+
+
+class Transport:
     """Talks JSON to a fleetctl server; raises the FleetError the server answered with."""
 
     def __init__(self, url: str, token: str | None = None, timeout: float | None = None) -> None:
@@ -136,10 +138,37 @@ class Client:
         raise Unreachable(f"cannot reach fleet server at {self.url}")
 
     def get(self, path: str, **params: Any) -> Any:
+        """GET `path` with query `params` (None, [] and False are left out)."""
         return self.request("GET", path, params=params)
 
     def post(self, path: str, body: Any = None) -> Any:
+        """POST a JSON body (an empty object by default)."""
         return self.request("POST", path, body=body if body is not None else {})
 
     def patch(self, path: str, body: Any) -> Any:
+        """PATCH with a JSON body."""
         return self.request("PATCH", path, body=body)
+
+    def put(self, path: str, body: Any) -> Any:
+        """PUT a JSON body."""
+        return self.request("PUT", path, body=body)
+
+
+class Namespace:
+    """The operations of one primitive, sent through the client's transport."""
+
+    def __init__(self, http: Transport) -> None:
+        self._http = http
+
+
+def fields(**values: Any) -> JSON:
+    """A request body of the fields given: a None value means "not given" and is left out."""
+    return {key: value for key, value in values.items() if value is not None}
+
+
+def item_path(collection: str, what: str, name: str, suffix: str = "") -> str:
+    """The URL path of a named item under /v1/`collection`: `fleet/name` keeps its slash; an empty name
+    is refused (it would address the whole collection)."""
+    if not name:
+        raise Invalid(f"a {what} name must not be empty")
+    return f"/v1/{collection}/{quote(name, safe='/')}{suffix}"
