@@ -28,7 +28,6 @@ from fleetctl.errors import ExitCode, FleetError, Unreachable
 BACKOFF_CAP = 900.0
 RECONNECT_CAP = 30.0  # a server that went away is retried at least this often
 MAX_WAIT = 60  # the longest wait the server holds
-WAIT_MARGIN = 15.0  # the client's timeout beyond the wait it asked for
 POLL_FALLBACK = 10.0  # a server that answers an empty wait at once (old, or at --max-waiters) is polled this often
 STOP_GRACE = 5.0  # seconds running commands get to exit after SIGTERM when the daemon stops
 SPINNER = "|/-\\"
@@ -65,8 +64,6 @@ class Daemon:
         self.command_stdout = command_stdout  # None: the daemon's stdout; a file descriptor otherwise
         self.interval = interval
         self.wait_s = int(min(MAX_WAIT, max(1, interval)))
-        for target in targets:  # a held wait must not time out on the client first
-            target.client.timeout = max(target.client.timeout, self.wait_s + WAIT_MARGIN)
         self.max_chars = max_chars
         self.log = log or sys.stderr
         self.tty = self.log.isatty()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -117,6 +118,15 @@ def test_research_documents_and_wake(make_fleet):
     assert not peeked["empty"] and b.wake.peek(commands="mcp", wait=1)["cursor"] == peeked["cursor"]
     assert b.wake.ack(peeked["cursor"])["moved"] is True
     assert b.wake.advance()["empty"] is True and b.wake.peek(wait=1)["empty"] is True
+
+
+def test_a_held_wait_outlasts_the_clients_timeout(make_fleet, server):
+    quiet = make_fleet("cli-wait").member("quiet")
+    client = Client(server.url, quiet.token, timeout=0.5)
+    client.system.whoami()  # the connection is open, with the short timeout
+    started = time.monotonic()
+    assert client.wake.peek(wait=2)["empty"] is True  # held 2 s by the server, not cut at 0.5 s
+    assert time.monotonic() - started >= 1.5 and client.timeout >= 2
 
 
 def test_errors_are_the_servers_and_names_are_checked(make_fleet):

@@ -36,12 +36,8 @@ def _peek_only(peek: bool) -> bool:
     return peek or bool(os.environ.get(DAEMON_ENV))
 
 
-WAIT_MARGIN = 15.0  # the client's timeout beyond the wait it asks the server for
-
-
 def _fetch(api, peek: bool, max_chars: int, wait: int | None = None) -> dict:
     if wait:  # live wake: the server holds the peek until there is news, then (without --peek) wake as usual
-        api.timeout = max(api.timeout, wait + WAIT_MARGIN)
         data = api.wake.peek(max_chars=max_chars, wait=wait)
         if peek or data["empty"]:
             return data

@@ -122,6 +122,9 @@ class Transport:
         retry = method not in WRITES or "Idempotency-Key" in headers
         for attempt in range(1, ATTEMPTS + 1):
             conn = self._connection()
+            conn.timeout = self.timeout  # a timeout changed since the connection opened applies to it too
+            if conn.sock is not None:
+                conn.sock.settimeout(self.timeout)
             try:
                 conn.request(method, path, body=payload, headers=headers)
                 response = conn.getresponse()
