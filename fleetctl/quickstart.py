@@ -45,6 +45,7 @@ def _point_profiles_at(url: str) -> None:
 
 def _remint_owner(db: str, fleet: str) -> str:
     """A new token for a fleet's first owner, minted on the database (the root of trust, no network)."""
+    # Lazy: the server stack (peewee, models) loads only when a rerun lost its owner's token.
     from fleetctl import db as database
     from fleetctl.models.core import Fleet, Member
     from fleetctl.services import tokens
