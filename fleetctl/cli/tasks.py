@@ -71,9 +71,9 @@ def create(
     cross_fleet: CrossFleetOpt = False,
 ) -> None:
     """Create a task in your fleet."""
-    task = client(ctx).tasks.create(title, body=read_body(body, body_file), domains=domain or [],
-                                    depends_on=depends_on or [], route=route, priority=priority, review=review,
-                                    assign=assign, **visibility_field(cross_fleet))
+    text = read_body(body, body_file)
+    task = client(ctx).tasks.create(title, body=text, domains=domain or [], depends_on=depends_on or [], route=route,
+                                    priority=priority, review=review, assign=assign, **visibility_field(cross_fleet))
     output.emit(ctx, task, _summary)
 
 
