@@ -25,6 +25,9 @@ from fleetctl.services.visibility import tagged_exists
 
 PIN_BASE = 2**40
 MAX_QUERY = 500
+# Search ranks the matches in windows of this many, newest window first, so a query that matches
+# everything costs one window, not a sort of the whole corpus.
+SEARCH_WINDOW = 1000
 
 
 def tagged_with(domains: list[str]):
@@ -142,28 +145,33 @@ def fts5_query(text: str) -> str:
     return " ".join('"' + term.replace('"', '""') + '"' for term in text.split())
 
 
-def _match(query, text: str):
-    """`query` narrowed to full-text matches of `text`, best first, on this engine."""
+def _candidates(query, text: str, skip: int, count: int) -> list[tuple[int, float]]:
+    """(id, rank) of `count` matches of `text` in `query`, newest first after `skip`: a lower rank is a
+    better match. Ranks are computed for these rows only, never for the whole match set."""
     if db.engine() == "postgres":
-        document = fn.to_tsvector(SQL("'english'"), NodeList((Knowledge.title, SQL("|| ' ' ||"), Knowledge.body)))
         terms = fn.websearch_to_tsquery(SQL("'english'"), text)
-        return (query.where(NodeList((document, SQL("@@"), terms)))
-                .order_by(fn.ts_rank(document, terms).desc(), Knowledge.id.desc()))
-    return (query.join_from(Knowledge, KnowledgeText, on=(KnowledgeText.rowid == Knowledge.id))
-            .where(Expression(KnowledgeText.document, "MATCH", fts5_query(text)))
-            .order_by(KnowledgeText.rank, Knowledge.id.desc()))
+        found = (query.select(Knowledge.id, SQL("search_doc"))
+                 .where(NodeList((SQL("search_doc"), SQL("@@"), terms)))
+                 .order_by(Knowledge.id.desc()).offset(skip).limit(count).alias("candidates"))
+        ranked = Knowledge.select(found.c.id, -fn.ts_rank(found.c.search_doc, terms)).from_(found)
+        return list(ranked.order_by(found.c.id.desc()).tuples())
+    return list(query.select(Knowledge.id, KnowledgeText.rank)
+                .join_from(Knowledge, KnowledgeText, on=(KnowledgeText.rowid == Knowledge.id))
+                .where(Expression(KnowledgeText.document, "MATCH", fts5_query(text)))
+                .order_by(KnowledgeText.rowid.desc()).offset(skip).limit(count).tuples())
 
 
 def search(caller: Member, q: str, all: bool = False, limit: int | None = None, after: int | None = None,
            kind: str | list[str] | None = None, domain: list[str] | None = None) -> dict:
-    """Entries whose title or body match `q` (of `kind`, tagged with one of `domain`), best first;
-    `after` is the offset `next` gave. Filters apply before paging."""
+    """Entries whose title or body match `q` (of `kind`, tagged with one of `domain`), best first within
+    each window of SEARCH_WINDOW matches, newest window first; `after` is the offset `next` gave.
+    Filters apply before paging."""
     text = validate.text(q, "query", max_len=MAX_QUERY)
     if not any(ch.isalnum() for ch in text):
         raise Invalid("query must contain a word to search for")
     limit = paging.clamp_limit(limit)
     states = STATES if all else ("current",)
-    query = _match(select(listed=True).where(visible(caller), Knowledge.state.in_(states)), text)
+    query = Knowledge.select().where(visible(caller), Knowledge.state.in_(states))
     if not all:
         query = query.where(Knowledge.expires_at.is_null() | (Knowledge.expires_at > utcnow()))
     if kind:
@@ -171,6 +179,13 @@ def search(caller: Member, q: str, all: bool = False, limit: int | None = None, 
     if domain:
         query = query.where(tagged_with(validate.domains(domain)))
     offset = after or 0
-    rows = list(query.offset(offset).limit(limit + 1))
-    more = len(rows) > limit
-    return {"items": [to_dict(e, full=False) for e in rows[:limit]], "next": offset + limit if more else None}
+    first = offset - offset % SEARCH_WINDOW
+    end = -(-(offset + limit + 1) // SEARCH_WINDOW) * SEARCH_WINDOW  # the windows up to the row after the page
+    rows = _candidates(query, text, first, end - first)
+    ranked = [r for start in range(0, len(rows), SEARCH_WINDOW)
+              for r in sorted(rows[start:start + SEARCH_WINDOW], key=lambda r: (r[1], -r[0]))]
+    ids = [r[0] for r in ranked[offset - first:offset - first + limit + 1]]
+    more = len(ids) > limit
+    entries = {e.id: e for e in select(listed=True).where(Knowledge.id.in_(ids[:limit]))} if ids else {}
+    return {"items": [to_dict(entries[i], full=False) for i in ids[:limit] if i in entries],
+            "next": offset + limit if more else None}
