@@ -153,8 +153,8 @@ def _candidates(query, text: str, skip: int, count: int) -> list[tuple[int, floa
         found = (query.select(Knowledge.id, SQL("search_doc"))
                  .where(NodeList((SQL("search_doc"), SQL("@@"), terms)))
                  .order_by(Knowledge.id.desc()).offset(skip).limit(count).alias("candidates"))
-        ranked = Knowledge.select(found.c.id, -fn.ts_rank(found.c.search_doc, terms)).from_(found)
-        return list(ranked.order_by(found.c.id.desc()).tuples())
+        ranked = Knowledge.select(found.c.id, fn.ts_rank(found.c.search_doc, terms)).from_(found)
+        return [(i, -rank) for i, rank in ranked.order_by(found.c.id.desc()).tuples()]
     return list(query.select(Knowledge.id, KnowledgeText.rank)
                 .join_from(Knowledge, KnowledgeText, on=(KnowledgeText.rowid == Knowledge.id))
                 .where(Expression(KnowledgeText.document, "MATCH", fts5_query(text)))
