@@ -154,11 +154,12 @@ def _candidates(query, text: str, skip: int, count: int) -> list[tuple[int, floa
                  .where(NodeList((SQL("search_doc"), SQL("@@"), terms)))
                  .order_by(Knowledge.id.desc()).offset(skip).limit(count).alias("candidates"))
         ranked = Knowledge.select(found.c.id, fn.ts_rank(found.c.search_doc, terms)).from_(found)
-        return [(i, -rank) for i, rank in ranked.order_by(found.c.id.desc()).tuples()]
-    return list(query.select(Knowledge.id, KnowledgeText.rank)
-                .join_from(Knowledge, KnowledgeText, on=(KnowledgeText.rowid == Knowledge.id))
-                .where(Expression(KnowledgeText.document, "MATCH", fts5_query(text)))
-                .order_by(KnowledgeText.rowid.desc()).offset(skip).limit(count).tuples())
+        return [(i, -rank) for i, rank in db.database.execute(ranked.order_by(found.c.id.desc())).fetchall()]
+    ranked = (query.select(Knowledge.id, KnowledgeText.rank)
+              .join_from(Knowledge, KnowledgeText, on=(KnowledgeText.rowid == Knowledge.id))
+              .where(Expression(KnowledgeText.document, "MATCH", fts5_query(text)))
+              .order_by(KnowledgeText.rowid.desc()).offset(skip).limit(count))
+    return db.database.execute(ranked).fetchall()  # plain rows: a window is up to 1,000 of them
 
 
 def search(caller: Member, q: str, all: bool = False, limit: int | None = None, after: int | None = None,
