@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import importlib
 import os
-import sys
 from typing import Annotated
 
 import typer
 
 from fleetctl import __version__
 from fleetctl.cli.app import PANEL_ORDER, FleetGroup, FleetTyper, State
-from fleetctl.errors import ExitCode
 
 HELP = """fleetctl: a coordination hub for fleets of AI agents.
 
@@ -27,11 +25,16 @@ Exit codes: 0 ok, 1 error, 2 usage, 3 not authenticated or not allowed, 4 not fo
 Environment: FLEET_URL, FLEET_TOKEN, FLEET_PROFILE, FLEET_OUTPUT=json, FLEET_TIMEOUT, FLEET_DB,
 FLEET_CONFIG_DIR, FLEET_DATA_DIR, NO_COLOR."""
 
-app = FleetTyper(cls=FleetGroup, help=HELP, context_settings={"help_option_names": ["-h", "--help"]})
-
 # Each module adds its commands with register(app); order is the order of `fleetctl --help`.
 MODULES = ("local", "session", "profiles", "agents", "knowledge", "tasks", "messages", "research", "documents",
            "wake", "daemon", "mcp", "audit", "quickstart")
+# The module that registers each top-level command (tests/test_cli_startup.py checks it against MODULES).
+COMMAND_MODULES = {
+    "serve": "local", "fleet": "local", "db": "local", "login": "session", "logout": "session",
+    "whoami": "session", "profile": "profiles", "agent": "agents", "token": "agents", "knowledge": "knowledge",
+    "task": "tasks", "msg": "messages", "research": "research", "doc": "documents", "wake": "wake",
+    "daemon": "daemon", "mcp": "mcp", "audit": "audit", "quickstart": "quickstart",
+}
 # The panel each top-level command is listed under in `fleetctl --help`.
 PANELS = {
     "Primitives": ("knowledge", "task", "msg", "research", "doc"),
@@ -47,7 +50,6 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def root(
     ctx: typer.Context,
     url: Annotated[str | None, typer.Option("--url", help="Server URL.", envvar="FLEET_URL",
@@ -74,18 +76,16 @@ def root(
         ctx.meta["fleet.debug"] = True
 
 
-for _name in MODULES:
-    importlib.import_module(f"fleetctl.cli.{_name}").register(app)
 assert tuple(PANELS) == PANEL_ORDER
 _PANEL_OF = {command: panel for panel, commands in PANELS.items() for command in commands}
-for _info in [*app.registered_commands, *app.registered_groups]:
-    _info.rich_help_panel = _PANEL_OF[_info.name]
 
 
-def main() -> None:
-    """Console-script entry point."""
-    try:
-        app(prog_name="fleetctl")
-    except KeyboardInterrupt:  # before or after a command ran (its own Ctrl-C is handled inside)
-        print("fleetctl: error: interrupted", file=sys.stderr)
-        raise SystemExit(ExitCode.INTERRUPTED) from None
+def build(modules: tuple[str, ...] = MODULES) -> FleetTyper:
+    """The root app with the commands of `modules` registered."""
+    app = FleetTyper(cls=FleetGroup, help=HELP, context_settings={"help_option_names": ["-h", "--help"]})
+    app.callback()(root)
+    for name in modules:
+        importlib.import_module(f"fleetctl.cli.{name}").register(app)
+    for info in [*app.registered_commands, *app.registered_groups]:
+        info.rich_help_panel = _PANEL_OF[info.name]
+    return app
