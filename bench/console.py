@@ -48,8 +48,10 @@ def _sign_in(port: int, token: str) -> str:
     conn.request("POST", "/ui/signin", body=urlencode({"csrf": csrf, "token": token}),
                  headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": f"fleet_console_signin={pre}"})
     done = conn.getresponse()
-    done.read()
+    body = done.read()
     conn.close()
+    if done.headers["Set-Cookie"] is None:
+        print("DEBUG", done.status, done.headers, body[:3000])
     return "fleet_console=" + re.search(r"fleet_console=([^;]+)", done.headers["Set-Cookie"])[1]
 
 

@@ -185,6 +185,17 @@ def call(port: int, method: str, path: str, token: str | None = None, body=None)
         return response.status, raw.decode(errors="replace")
 
 
+def catch_up(port: int, token: str, limit: int = 5000) -> bool:
+    """Ack the member's wake until nothing is pending (each wake hands over one page per section)."""
+    for _ in range(limit):
+        status, data = call(port, "POST", "/v1/wake", token, {"max_chars": 1_000_000})
+        if status != 200 or not isinstance(data, dict):
+            return False
+        if data.get("empty"):
+            return True
+    return False
+
+
 def routes(port: int) -> set[str]:
     """'METHOD /path' of every route the server's OpenAPI describes (to skip what is not built yet)."""
     status, spec = call(port, "GET", "/v1/openapi.json")

@@ -13,7 +13,7 @@ import time
 
 from bench import harness, load, seed
 from bench.auth import getter
-from bench.harness import Context, call, routes
+from bench.harness import Context, routes
 
 SMALL = {"knowledge": 100, "messages": 10, "tasks": 5}
 LARGE = {"knowledge": 100_000, "messages": 10_000, "tasks": 5_000}
@@ -58,17 +58,6 @@ def _paired(port_a: int, make_a, port_b: int, make_b, calls: int) -> tuple[dict,
     return tuple(load.summarize(s, sum(s.latencies), 1, 1, 0.0) for s in samples)
 
 
-def _ack_everything(port: int, token: str, limit: int = 5000) -> bool:
-    """Catch the member up: wake until nothing is pending (each wake hands over one page per section)."""
-    for _ in range(limit):
-        status, data = call(port, "POST", "/v1/wake", token, {"max_chars": 1_000_000})
-        if status != 200 or not isinstance(data, dict):
-            return False
-        if data.get("empty"):
-            return True
-    return False
-
-
 def measure(ctx: Context) -> None:
     """Seed a small and a large database, serve both, time each read alternately; compare."""
     large = QUICK_LARGE if ctx.quick else LARGE
@@ -96,7 +85,7 @@ def measure(ctx: Context) -> None:
                 figures[name] = _paired(srv_a.port, getter(path, [tokens[0]]), srv_b.port,
                                         getter(path, [tokens[1]]), calls)
             if "wake peek (backlog)" in reads and all(
-                    _ack_everything(p, t) for p, t in zip((srv_a.port, srv_b.port), tokens, strict=True)):
+                    harness.catch_up(p, t) for p, t in zip((srv_a.port, srv_b.port), tokens, strict=True)):
                 figures["wake peek (caught up)"] = _paired(srv_a.port, getter("/v1/wake", [tokens[0]]),
                                                            srv_b.port, getter("/v1/wake", [tokens[1]]), calls)
     for name, (at_small, at_large) in figures.items():
