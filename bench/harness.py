@@ -227,6 +227,15 @@ class Context:
     pg_url: str | None = None  # the admin URL new PostgreSQL databases are created through
     server_env: dict = field(default_factory=dict)
 
+    def use_database(self) -> None:
+        """Point this process's models at this context's database: a measurement before may have left
+        them on a database of its own (scale and wake seed theirs in this process)."""
+        from fleetctl import db
+
+        if db.database.obj is not None:
+            db.database.close()
+        db.open_database(self.db_url)
+
     def server(self, wrapper: list[str] | None = None, env: dict | None = None) -> Server:
         """A fresh server process on this engine's database (fresh in-memory caches and limits)."""
         return Server(self.db_url, self.workdir, env={**self.server_env, **(env or {})}, wrapper=wrapper)

@@ -32,11 +32,13 @@ def app_for(argv: list[str]):
     """The app with only the module of the command `argv` names, when it names one; else every command."""
     from fleetctl.cli import root
 
+    if os.environ.get("_FLEETCTL_COMPLETE"):
+        return __getattr__("app")
+    if argv[:1] == ["--version"]:
+        return root.build(())  # an eager option: it prints and exits before any command is looked up
     split = fastpath.split_root(argv)
     module = root.COMMAND_MODULES.get(split[1][0]) if split and split[1] else None
-    if module and not os.environ.get("_FLEETCTL_COMPLETE"):
-        return root.build((module,))
-    return __getattr__("app")
+    return root.build((module,)) if module else __getattr__("app")
 
 
 def main() -> None:
