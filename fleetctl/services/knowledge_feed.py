@@ -145,21 +145,29 @@ def fts5_query(text: str) -> str:
     return " ".join('"' + term.replace('"', '""') + '"' for term in text.split())
 
 
-def _candidates(query, text: str, skip: int, count: int) -> list[tuple[int, float]]:
-    """(id, rank) of `count` matches of `text` in `query`, newest first after `skip`: a lower rank is a
-    better match. Ranks are computed for these rows only, never for the whole match set."""
+def _ranked_window(query, text: str, start: int, skip: int, count: int) -> list[Knowledge]:
+    """`count` entries (listed) from the `skip`-th best match of `text` in `query` within the window of
+    SEARCH_WINDOW matches that starts at the `start`-th newest: one statement that ranks that window
+    only, and reads the columns of the page only."""
     if db.engine() == "postgres":
         terms = fn.websearch_to_tsquery(SQL("'english'"), text)
-        found = (query.select(Knowledge.id, SQL("search_doc"))
-                 .where(NodeList((SQL("search_doc"), SQL("@@"), terms)))
-                 .order_by(Knowledge.id.desc()).offset(skip).limit(count).alias("candidates"))
-        ranked = Knowledge.select(found.c.id, fn.ts_rank(found.c.search_doc, terms)).from_(found)
-        return [(i, -rank) for i, rank in db.database.execute(ranked.order_by(found.c.id.desc())).fetchall()]
-    ranked = (query.select(Knowledge.id, KnowledgeText.rank)
-              .join_from(Knowledge, KnowledgeText, on=(KnowledgeText.rowid == Knowledge.id))
-              .where(Expression(KnowledgeText.document, "MATCH", fts5_query(text)))
-              .order_by(KnowledgeText.rowid.desc()).offset(skip).limit(count))
-    return db.database.execute(ranked).fetchall()  # plain rows: a window is up to 1,000 of them
+        window = (query.select(Knowledge.id.alias("window_id"), SQL("search_doc"))
+                  .where(NodeList((SQL("search_doc"), SQL("@@"), terms)))
+                  .order_by(Knowledge.id.desc()).offset(start).limit(SEARCH_WINDOW).alias("search_window"))
+        score = fn.ts_rank(window.c.search_doc, terms)
+        best_first = (score.desc(), window.c.window_id.desc())
+        best = Knowledge.select(window.c.window_id, score.alias("score")).from_(window)
+    else:
+        window = (query.select(Knowledge.id.alias("window_id"), KnowledgeText.rank.alias("score"))
+                  .join_from(Knowledge, KnowledgeText, on=(KnowledgeText.rowid == Knowledge.id))
+                  .where(Expression(KnowledgeText.document, "MATCH", fts5_query(text)))
+                  .order_by(KnowledgeText.rowid.desc()).offset(start).limit(SEARCH_WINDOW).alias("search_window"))
+        best_first = (window.c.score, window.c.window_id.desc())
+        best = Knowledge.select(window.c.window_id, window.c.score).from_(window)
+    best = best.order_by(*best_first).offset(skip).limit(count).alias("best")
+    score = best.c.score.desc() if db.engine() == "postgres" else best.c.score  # ts_rank: higher is better
+    return list(select(listed=True).join_from(Knowledge, best, on=(best.c.window_id == Knowledge.id))
+                .order_by(score, Knowledge.id.desc()))
 
 
 def search(caller: Member, q: str, all: bool = False, limit: int | None = None, after: int | None = None,
@@ -180,13 +188,9 @@ def search(caller: Member, q: str, all: bool = False, limit: int | None = None, 
     if domain:
         query = query.where(tagged_with(validate.domains(domain)))
     offset = after or 0
-    first = offset - offset % SEARCH_WINDOW
-    end = -(-(offset + limit + 1) // SEARCH_WINDOW) * SEARCH_WINDOW  # the windows up to the row after the page
-    rows = _candidates(query, text, first, end - first)
-    ranked = [r for start in range(0, len(rows), SEARCH_WINDOW)
-              for r in sorted(rows[start:start + SEARCH_WINDOW], key=lambda r: (r[1], -r[0]))]
-    ids = [r[0] for r in ranked[offset - first:offset - first + limit + 1]]
-    more = len(ids) > limit
-    entries = {e.id: e for e in select(listed=True).where(Knowledge.id.in_(ids[:limit]))} if ids else {}
-    return {"items": [to_dict(entries[i], full=False) for i in ids[:limit] if i in entries],
-            "next": offset + limit if more else None}
+    start = offset - offset % SEARCH_WINDOW
+    rows = _ranked_window(query, text, start, offset - start, limit + 1)
+    if offset - start + limit + 1 > SEARCH_WINDOW:  # the page (and the row after it) go on in the next window
+        rows += _ranked_window(query, text, start + SEARCH_WINDOW, 0, limit + 1 - len(rows))
+    more = len(rows) > limit
+    return {"items": [to_dict(e, full=False) for e in rows[:limit]], "next": offset + limit if more else None}
