@@ -19,8 +19,8 @@ CONDITIONS = {"no console": None, "console at 2 pages/s": 0.5, "console flat out
 
 
 def _seed() -> tuple[str, list[str]]:
-    """A second fleet with work to review (this process has the benchmark's database open); returns its
-    owner's token and the console pages the session cycles through."""
+    """A second fleet with work to review (in the database this process has open); returns its owner's
+    token and the console pages the session cycles through."""
     from fleetctl.services import knowledge, members, task_actions, tasks
 
     _, owner, token = members.create_fleet("console-bench", UNLIMITED)
@@ -48,9 +48,13 @@ def _sign_in(port: int, token: str) -> str:
     conn.request("POST", "/ui/signin", body=urlencode({"csrf": csrf, "token": token}),
                  headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": f"fleet_console_signin={pre}"})
     done = conn.getresponse()
-    done.read()
+    body = done.read().decode(errors="replace")
     conn.close()
-    return "fleet_console=" + re.search(r"fleet_console=([^;]+)", done.headers["Set-Cookie"])[1]
+    cookie = re.search(r"fleet_console=([^;]+)", done.headers.get("Set-Cookie") or "")
+    if cookie is None:
+        alert = re.search(r'role="alert">([^<]*)<', body)
+        raise RuntimeError(f"console sign-in failed: {done.status} {alert[1] if alert else body[:200]}")
+    return "fleet_console=" + cookie[1]
 
 
 def _api_client(port: int, token: str, conductor: dict, stop: threading.Event, out: dict) -> None:
@@ -97,6 +101,7 @@ def measure(ctx: Context) -> None:
     browsing at a very busy human's pace and with one browsing flat out. The conditions take turns every
     SLICE seconds for the whole run, so the shared machine's load swings weigh on all three alike.
     Target: median latency at human pace within +10% of the median with no console."""
+    ctx.use_database()
     token, pages = _seed()
     conductor = {"mode": "no console"}
     samples: dict = {mode: [] for mode in CONDITIONS} | {"statuses": {}}

@@ -185,6 +185,17 @@ def call(port: int, method: str, path: str, token: str | None = None, body=None)
         return response.status, raw.decode(errors="replace")
 
 
+def catch_up(port: int, token: str, limit: int = 5000) -> bool:
+    """Ack the member's wake until nothing is pending (each wake hands over one page per section)."""
+    for _ in range(limit):
+        status, data = call(port, "POST", "/v1/wake", token, {"max_chars": 1_000_000})
+        if status != 200 or not isinstance(data, dict):
+            return False
+        if data.get("empty"):
+            return True
+    return False
+
+
 def routes(port: int) -> set[str]:
     """'METHOD /path' of every route the server's OpenAPI describes (to skip what is not built yet)."""
     status, spec = call(port, "GET", "/v1/openapi.json")
@@ -215,6 +226,15 @@ class Context:
     report: object
     pg_url: str | None = None  # the admin URL new PostgreSQL databases are created through
     server_env: dict = field(default_factory=dict)
+
+    def use_database(self) -> None:
+        """Point this process's models at this context's database: a measurement before may have left
+        them on a database of its own (scale and wake seed theirs in this process)."""
+        from fleetctl import db
+
+        if db.database.obj is not None:
+            db.database.close()
+        db.open_database(self.db_url)
 
     def server(self, wrapper: list[str] | None = None, env: dict | None = None) -> Server:
         """A fresh server process on this engine's database (fresh in-memory caches and limits)."""

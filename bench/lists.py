@@ -46,6 +46,7 @@ def seed(ctx: Context, entries: int) -> str:
 def measure(ctx: Context) -> None:
     """Peak server RSS while CLIENTS threads list 100 entries of 1 MiB; target < 300 MB."""
     entries = 25 if ctx.quick else 100
+    ctx.use_database()
     other = seed(ctx, entries)
     tokens = [a.token for a in ctx.setup.agents[:CLIENTS]]
     path = f"/v1/knowledge?limit={entries}"

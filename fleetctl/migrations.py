@@ -55,6 +55,20 @@ def m011_quotas_and_audit_counts(db) -> None:
                        f'FROM "{table}" {alias} {join} WHERE k.fleet_id = "fleet".id), 0)')
 
 
+def m014_knowledge_search_doc(db) -> None:
+    """PostgreSQL: the search document as a stored tsvector column with its own GIN index (ranking a
+    match reads it instead of parsing the text again); the expression index it replaces is dropped.
+    SQLite's FTS5 table already stores its index: nothing to do."""
+    from peewee import PostgresqlDatabase
+
+    if not isinstance(db, PostgresqlDatabase):
+        return
+    db.execute_sql("ALTER TABLE knowledge ADD COLUMN IF NOT EXISTS search_doc tsvector GENERATED ALWAYS AS "
+                   "(to_tsvector('english', title || ' ' || body)) STORED")
+    db.execute_sql("CREATE INDEX IF NOT EXISTS knowledge_search_doc ON knowledge USING GIN (search_doc)")
+    db.execute_sql("DROP INDEX IF EXISTS knowledge_fulltext")
+
+
 MIGRATIONS: list[tuple[int, str, Callable]] = [
     (1, "core", create_module_tables("core")),
     (2, "knowledge", create_module_tables("knowledge")),
@@ -68,4 +82,5 @@ MIGRATIONS: list[tuple[int, str, Callable]] = [
     (10, "idempotency", create_module_tables("idempotency")),
     (11, "quotas_and_audit_counts", m011_quotas_and_audit_counts),
     (13, "console", create_module_tables("console")),
+    (14, "knowledge_search_doc", m014_knowledge_search_doc),
 ]

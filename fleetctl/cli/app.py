@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import typer
 from typer import _click
 from typer._click.globals import get_current_context
+from typer._coercion import RuntimeParam, build_runtime_param
 from typer.core import TyperCommand, TyperGroup
 
 from fleetctl.cli.helptext import PlainHelp, bad_value
@@ -42,7 +43,35 @@ def with_json(func: Callable) -> Callable:
     return wrapper
 
 
-class FleetGroup(PlainHelp, TyperGroup):
+@dataclass(frozen=True)
+class DeferredCoercion(RuntimeParam):
+    """Typer's coercion of one parameter, built only when a value needs it. Typer builds a pydantic
+    TypeAdapter for every parameter of a run, which imports pydantic (a third of `fleetctl whoami`'s
+    start-up); a missing value (handled before this) and text for a text parameter come out unchanged
+    from that adapter, so they skip it."""
+
+    def _coerce_value(self, value: Any, param: Any, ctx: _click.Context) -> Any:
+        if isinstance(value, str) and self.annotation is str and self.parameter_info.parser is None:
+            return value
+        param._runtime_param = typer_coercion = build_runtime_param(param.type_descriptor)
+        return typer_coercion._coerce_value(value, param, ctx)
+
+
+class DeferCoercion:
+    """Gives each Typer parameter of a command or group (help and completion options too) a
+    DeferredCoercion until Typer's own is needed."""
+
+    def get_params(self, ctx: _click.Context) -> list[_click.Parameter]:
+        params = super().get_params(ctx)
+        for param in params:
+            descriptor = getattr(param, "type_descriptor", None)
+            if descriptor is not None and getattr(param, "_runtime_param", False) is None:
+                param._runtime_param = DeferredCoercion(parameter_info=descriptor.parameter_info,
+                                                        annotation=descriptor.annotation)
+        return params
+
+
+class FleetGroup(DeferCoercion, PlainHelp, TyperGroup):
     """The root group: turns a FleetError or a usage error into one line on stderr and its exit code."""
 
     def make_context(self, info_name: str | None, args: list[str], parent: _click.Context | None = None,
@@ -92,11 +121,11 @@ class FleetGroup(PlainHelp, TyperGroup):
                                                        len(PANEL_ORDER)))
 
 
-class FleetSubGroup(PlainHelp, TyperGroup):
+class FleetSubGroup(DeferCoercion, PlainHelp, TyperGroup):
     """A command group below the root (plain metavars, help reflowed to the terminal)."""
 
 
-class FleetCommand(PlainHelp, TyperCommand):
+class FleetCommand(DeferCoercion, PlainHelp, TyperCommand):
     """A command (plain metavars, help reflowed to the terminal)."""
 
 

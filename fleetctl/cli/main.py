@@ -1,91 +1,52 @@
-"""The `fleetctl` root command: global options, and every sub-app registered in one place."""
+"""The `fleetctl` entry point: builds the root app (cli/root.py) with only what the command line needs.
+
+`fleetctl whoami` registers and converts only the commands of its own module; `--help`, a bad or missing
+command and `app` (docs, tests) get every command. `fleetctl mcp` builds no app at all (cli/fastpath.py),
+so this module imports neither Typer nor the command modules until it must.
+"""
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
-from typing import Annotated
 
-import typer
-
-from fleetctl import __version__
-from fleetctl.cli.app import PANEL_ORDER, FleetGroup, FleetTyper, State
+from fleetctl.cli import fastpath
 from fleetctl.errors import ExitCode
 
-HELP = """fleetctl: a coordination hub for fleets of AI agents.
-
-Knowledge, tasks, messages, research and documents shared across agents and fleets,
-and a wake prompt that tells a waking agent what changed while it slept.
-
-New here? `fleetctl quickstart` starts a demo server with two fleets and plays three stories.
-
-Exit codes: 0 ok, 1 error, 2 usage, 3 not authenticated or not allowed, 4 not found,
-5 conflict or invalid transition, 6 rate limited, 7 server unreachable or unavailable (503),
-130 interrupted (Ctrl-C).
-
-Environment: FLEET_URL, FLEET_TOKEN, FLEET_PROFILE, FLEET_OUTPUT=json, FLEET_TIMEOUT, FLEET_DB,
-FLEET_CONFIG_DIR, FLEET_DATA_DIR, NO_COLOR."""
-
-app = FleetTyper(cls=FleetGroup, help=HELP, context_settings={"help_option_names": ["-h", "--help"]})
-
-# Each module adds its commands with register(app); order is the order of `fleetctl --help`.
-MODULES = ("local", "session", "profiles", "agents", "knowledge", "tasks", "messages", "research", "documents",
-           "wake", "daemon", "mcp", "audit", "quickstart")
-# The panel each top-level command is listed under in `fleetctl --help`.
-PANELS = {
-    "Primitives": ("knowledge", "task", "msg", "research", "doc"),
-    "Agents": ("wake", "daemon", "mcp"),
-    "Admin": ("login", "logout", "whoami", "profile", "agent", "token", "audit"),
-    "Server": ("serve", "fleet", "db", "quickstart"),
-}
+_ROOT_NAMES = ("HELP", "MODULES", "COMMAND_MODULES", "PANELS", "build", "root")
 
 
-def _version(value: bool) -> None:
-    if value:
-        print(f"fleetctl {__version__}")
-        raise typer.Exit()
+def __getattr__(name: str):
+    """`app` (the root app with every command, built on first use) and the names of cli/root.py."""
+    if name != "app" and name not in _ROOT_NAMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from fleetctl.cli import root
+
+    if name == "app":
+        globals()["app"] = app = root.build()
+        return app
+    return getattr(root, name)
 
 
-@app.callback()
-def root(
-    ctx: typer.Context,
-    url: Annotated[str | None, typer.Option("--url", help="Server URL.", envvar="FLEET_URL",
-                                            show_envvar=True)] = None,
-    token: Annotated[str | None, typer.Option("--token", help="Bearer token.", envvar="FLEET_TOKEN",
-                                              show_envvar=False)] = None,
-    profile: Annotated[str | None, typer.Option("--profile", help="Profile written by `fleetctl login`.",
-                                                envvar="FLEET_PROFILE", show_envvar=True)] = None,
-    timeout: Annotated[float | None, typer.Option(
-        "--timeout", min=0.1, help="Seconds to wait for the server's answer (default 30).",
-        envvar="FLEET_TIMEOUT", show_envvar=True)] = None,
-    json_: Annotated[bool, typer.Option("--json", help="Print one JSON document (env FLEET_OUTPUT=json).")] = False,
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on unexpected errors.")] = False,
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Print the version and exit.")] = False,
-) -> None:
-    """Global options come before the command; `--json` works after it too."""
-    ctx.obj = State(url=url, token=token, profile=profile)
-    if timeout is not None:  # every client of this process (and the commands a daemon runs) honours it
-        os.environ["FLEET_TIMEOUT"] = str(timeout)
-    if json_:
-        ctx.meta["fleet.json"] = True
-    if debug or os.environ.get("FLEET_DEBUG"):
-        ctx.meta["fleet.debug"] = True
+def app_for(argv: list[str]):
+    """The app with only the module of the command `argv` names, when it names one; else every command."""
+    from fleetctl.cli import root
 
-
-for _name in MODULES:
-    importlib.import_module(f"fleetctl.cli.{_name}").register(app)
-assert tuple(PANELS) == PANEL_ORDER
-_PANEL_OF = {command: panel for panel, commands in PANELS.items() for command in commands}
-for _info in [*app.registered_commands, *app.registered_groups]:
-    _info.rich_help_panel = _PANEL_OF[_info.name]
+    if os.environ.get("_FLEETCTL_COMPLETE"):
+        return __getattr__("app")
+    if argv[:1] == ["--version"]:
+        return root.build(())  # an eager option: it prints and exits before any command is looked up
+    split = fastpath.split_root(argv)
+    module = root.COMMAND_MODULES.get(split[1][0]) if split and split[1] else None
+    return root.build((module,)) if module else __getattr__("app")
 
 
 def main() -> None:
     """Console-script entry point."""
     try:
-        app(prog_name="fleetctl")
+        argv = sys.argv[1:]
+        if not fastpath.mcp(argv):
+            app_for(argv)(prog_name="fleetctl")
     except KeyboardInterrupt:  # before or after a command ran (its own Ctrl-C is handled inside)
         print("fleetctl: error: interrupted", file=sys.stderr)
         raise SystemExit(ExitCode.INTERRUPTED) from None

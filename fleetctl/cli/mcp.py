@@ -8,12 +8,12 @@ profile must not silently run as someone else); then FLEET_URL/FLEET_TOKEN; then
 from __future__ import annotations
 
 import json
-import os
 import sys
 from typing import Annotated
 
 import typer
 
+from fleetctl.cli import fastpath
 from fleetctl.cli.app import state
 from fleetctl.errors import FleetError, Unauthorized
 
@@ -26,22 +26,8 @@ def _from_env(ctx: typer.Context, name: str) -> bool:
 
 def _settings(ctx: typer.Context):
     """The connection settings of `fleetctl mcp`: a chosen profile beats inherited FLEET_URL/FLEET_TOKEN."""
-    from fleetctl import config
-
     st = state(ctx)
-    if os.environ.get("FLEET_TOKEN") == "" and not st.profile:
-        # An entry with "FLEET_TOKEN": "${FLEET_TOKEN}" whose variable was unset: never fall back to a profile.
-        raise Unauthorized("FLEET_TOKEN is set but empty; set it to the member's token (or use --profile)")
-    if not st.profile:
-        return config.resolve(st.url, st.token, None)
-    stored = config.load_profiles()["profiles"].get(st.profile)
-    if not stored:
-        raise FleetError(f"no profile named {st.profile!r}; run `fleetctl login --profile {st.profile}`")
-    # Only flags beat the chosen profile; FLEET_URL/FLEET_TOKEN from the environment do not.
-    url = None if _from_env(ctx, "url") else st.url
-    token = None if _from_env(ctx, "token") else st.token
-    return config.Settings(url=(url or stored.get("url") or config.DEFAULT_URL).rstrip("/"),
-                           token=token or stored.get("token"), profile=st.profile)
+    return fastpath.mcp_settings(st.url, st.token, st.profile, _from_env(ctx, "url"), _from_env(ctx, "token"))
 
 
 def stdio_config(ctx: typer.Context, settings) -> tuple[dict, str]:

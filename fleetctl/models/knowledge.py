@@ -24,7 +24,8 @@ from fleetctl.models.core import Fleet, Member
 KINDS = ("tip", "gotcha", "breaking", "fix")
 STATES = ("current", "superseded", "expired", "retired")
 
-# The PostgreSQL full-text expression; queries must spell it the same way to use its GIN index.
+# The PostgreSQL full-text expression of the first index; migration 14 stores it as the `search_doc`
+# column (GIN-indexed) that search queries read, and drops this expression index.
 PG_DOCUMENT = "to_tsvector('english', {title} || ' ' || {body})"
 
 

@@ -25,6 +25,9 @@ from fleetctl.services.visibility import tagged_exists
 
 PIN_BASE = 2**40
 MAX_QUERY = 500
+# Search ranks the matches in windows of this many, newest window first, so a query that matches
+# everything costs one window, not a sort of the whole corpus.
+SEARCH_WINDOW = 1000
 
 
 def tagged_with(domains: list[str]):
@@ -142,28 +145,42 @@ def fts5_query(text: str) -> str:
     return " ".join('"' + term.replace('"', '""') + '"' for term in text.split())
 
 
-def _match(query, text: str):
-    """`query` narrowed to full-text matches of `text`, best first, on this engine."""
+def _ranked_window(query, text: str, start: int, skip: int, count: int) -> list[Knowledge]:
+    """`count` entries (listed) from the `skip`-th best match of `text` in `query` within the window of
+    SEARCH_WINDOW matches that starts at the `start`-th newest: one statement that ranks that window
+    only, and reads the columns of the page only."""
     if db.engine() == "postgres":
-        document = fn.to_tsvector(SQL("'english'"), NodeList((Knowledge.title, SQL("|| ' ' ||"), Knowledge.body)))
         terms = fn.websearch_to_tsquery(SQL("'english'"), text)
-        return (query.where(NodeList((document, SQL("@@"), terms)))
-                .order_by(fn.ts_rank(document, terms).desc(), Knowledge.id.desc()))
-    return (query.join_from(Knowledge, KnowledgeText, on=(KnowledgeText.rowid == Knowledge.id))
-            .where(Expression(KnowledgeText.document, "MATCH", fts5_query(text)))
-            .order_by(KnowledgeText.rank, Knowledge.id.desc()))
+        window = (query.select(Knowledge.id.alias("window_id"), SQL("search_doc"))
+                  .where(NodeList((SQL("search_doc"), SQL("@@"), terms)))
+                  .order_by(Knowledge.id.desc()).offset(start).limit(SEARCH_WINDOW).alias("search_window"))
+        score = fn.ts_rank(window.c.search_doc, terms)
+        best_first = (score.desc(), window.c.window_id.desc())
+        best = Knowledge.select(window.c.window_id, score.alias("score")).from_(window)
+    else:
+        window = (query.select(Knowledge.id.alias("window_id"), KnowledgeText.rank.alias("score"))
+                  .join_from(Knowledge, KnowledgeText, on=(KnowledgeText.rowid == Knowledge.id))
+                  .where(Expression(KnowledgeText.document, "MATCH", fts5_query(text)))
+                  .order_by(KnowledgeText.rowid.desc()).offset(start).limit(SEARCH_WINDOW).alias("search_window"))
+        best_first = (window.c.score, window.c.window_id.desc())
+        best = Knowledge.select(window.c.window_id, window.c.score).from_(window)
+    best = best.order_by(*best_first).offset(skip).limit(count).alias("best")
+    score = best.c.score.desc() if db.engine() == "postgres" else best.c.score  # ts_rank: higher is better
+    return list(select(listed=True).join_from(Knowledge, best, on=(best.c.window_id == Knowledge.id))
+                .order_by(score, Knowledge.id.desc()))
 
 
 def search(caller: Member, q: str, all: bool = False, limit: int | None = None, after: int | None = None,
            kind: str | list[str] | None = None, domain: list[str] | None = None) -> dict:
-    """Entries whose title or body match `q` (of `kind`, tagged with one of `domain`), best first;
-    `after` is the offset `next` gave. Filters apply before paging."""
+    """Entries whose title or body match `q` (of `kind`, tagged with one of `domain`), best first within
+    each window of SEARCH_WINDOW matches, newest window first; `after` is the offset `next` gave.
+    Filters apply before paging."""
     text = validate.text(q, "query", max_len=MAX_QUERY)
     if not any(ch.isalnum() for ch in text):
         raise Invalid("query must contain a word to search for")
     limit = paging.clamp_limit(limit)
     states = STATES if all else ("current",)
-    query = _match(select(listed=True).where(visible(caller), Knowledge.state.in_(states)), text)
+    query = Knowledge.select().where(visible(caller), Knowledge.state.in_(states))
     if not all:
         query = query.where(Knowledge.expires_at.is_null() | (Knowledge.expires_at > utcnow()))
     if kind:
@@ -171,6 +188,9 @@ def search(caller: Member, q: str, all: bool = False, limit: int | None = None, 
     if domain:
         query = query.where(tagged_with(validate.domains(domain)))
     offset = after or 0
-    rows = list(query.offset(offset).limit(limit + 1))
+    start = offset - offset % SEARCH_WINDOW
+    rows = _ranked_window(query, text, start, offset - start, limit + 1)
+    if offset - start + limit + 1 > SEARCH_WINDOW:  # the page (and the row after it) go on in the next window
+        rows += _ranked_window(query, text, start + SEARCH_WINDOW, 0, limit + 1 - len(rows))
     more = len(rows) > limit
     return {"items": [to_dict(e, full=False) for e in rows[:limit]], "next": offset + limit if more else None}
