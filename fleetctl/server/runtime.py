@@ -58,7 +58,8 @@ class Runtime:
         self.tokens = tokens.AuthCache(ttl=settings.auth_cache_ttl, failure_limit=settings.auth_failures_per_minute)
         self.limiter = make_limiter(settings)
         self.wake_listener = make_wake_listener(self.url)
-        audit.writer, tokens.cache = self.audit, self.tokens
+        self.failures = SlidingWindow(60.0)
+        audit.writer, tokens.cache, tokens.failures = self.audit, self.tokens, self.failures
         self.audit.start()
         self.closed = False
 
@@ -81,5 +82,6 @@ class Runtime:
                 audit.writer = _open[-1].audit if _open else audit.AuditWriter()
             if tokens.cache is self.tokens:
                 tokens.cache = _open[-1].tokens if _open else tokens.AuthCache()
+                tokens.failures = _open[-1].failures if _open else SlidingWindow(60.0)
             if not _open:
                 db.close_database()

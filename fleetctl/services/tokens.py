@@ -86,8 +86,8 @@ class _Entry:
 
 
 class AuthCache:
-    """Verified tokens keyed by SHA-256 of the token, trusted for at most `ttl` seconds, and the
-    failed authentications per address (`failures`, at most `failure_limit` a minute).
+    """Verified tokens keyed by SHA-256 of the token, trusted for at most `ttl` seconds; an address
+    may fail at most `failure_limit` authentications a minute (counted in `failures`).
 
     An expired entry is kept (until revoke, rotate or the size cap) only to remember that the token
     was once good: such a token is re-verified in full, but not refused by the per-address failure
@@ -97,7 +97,6 @@ class AuthCache:
     def __init__(self, ttl: float = MAX_CACHE_TTL, failure_limit: int = AUTH_FAILURES_PER_MINUTE) -> None:
         self.ttl = min(MAX_CACHE_TTL, ttl)
         self.failure_limit = failure_limit
-        self.failures = SlidingWindow(60.0)
         self._entries: dict[str, _Entry] = {}
         self._lock = threading.Lock()
 
@@ -136,9 +135,10 @@ class AuthCache:
             self._entries.clear()
 
 
-# The process's cache: a server's app binds its own (`server.runtime`), built from its settings; this
-# default serves the local commands (which only drop entries).
+# The process's cache and failure counts: a server's app binds its own (`server.runtime`), built from
+# its settings; these defaults serve the local commands (which only drop entries).
 cache = AuthCache()
+failures = SlidingWindow(60.0)
 
 
 def cache_key(token: str | None) -> str:
@@ -156,7 +156,7 @@ PER_TOKEN_FAILURES = 5  # per address and token row, once the address is over it
 
 
 def _flood_refusal(key: str, ip: str | None) -> RateLimited | None:
-    over = cache.failures.hit(f"ip:{ip}", cache.failure_limit, count=False)
+    over = failures.hit(f"ip:{ip}", cache.failure_limit, count=False)
     if over.allowed or cache.known(key):
         return None
     return RateLimited("too many failed authentications from this address",
@@ -210,7 +210,7 @@ def authenticate(token: str, ip: str | None) -> tuple[Member, int]:
             raise Unauthorized("token revoked or unknown")
         if refusal is not None:
             budgets.append(f"ip:{ip}:token:{row.id}")
-            own = cache.failures.hit(budgets[1], PER_TOKEN_FAILURES, count=False)
+            own = failures.hit(budgets[1], PER_TOKEN_FAILURES, count=False)
             if not own.allowed:
                 raise RateLimited("too many failed authentications for this token from this address",
                                   retry_after=own.retry_after, limit=PER_TOKEN_FAILURES, reset=own.reset)
@@ -228,7 +228,7 @@ def authenticate(token: str, ip: str | None) -> tuple[Member, int]:
             raise refused
     except Unauthorized:
         for budget, limit in zip(budgets, (cache.failure_limit, PER_TOKEN_FAILURES), strict=False):
-            cache.failures.hit(budget, limit)
+            failures.hit(budget, limit)
         raise
     cache.put(key, row.member, row.id)
     return row.member, row.id
