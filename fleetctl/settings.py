@@ -24,7 +24,7 @@ class Setting:
     env: str
     default: object
     help: str
-    scope: str = "server"  # "client": any command; "server": serve and the local commands
+    scope: str = "server"  # "client": any command; "server": serve; "local": serve and the local commands
     option: str | None = None  # the flag that sets it too (before the command for client settings)
     kind: type = str
     low: float | None = None
@@ -92,7 +92,7 @@ SETTINGS: tuple[Setting, ...] = (
             "`wake --hook` and MCP's fleet_wake then only peek (the daemon acknowledges).", scope="client"),
     # -- serve and the local commands ---------------------------------------------------------------
     Setting("db", "FLEET_DB", None, "Database of serve and the local commands: a SQLite path or a "
-            "postgresql:// URL.", option="--db", shown_default="fleet.db in the data dir"),
+            "postgresql:// URL.", scope="local", option="--db", shown_default="fleet.db in the data dir"),
     Setting("host", "FLEET_HOST", "127.0.0.1", "Address serve listens on.", option="--host"),
     Setting("port", "FLEET_PORT", 8700, "Port serve listens on (0 picks a free one).", option="--port", kind=int,
             low=0, high=65535),
@@ -122,7 +122,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("prune_delay", "FLEET_PRUNE_DELAY", 60.0, "Seconds from serve start to its first prune.", kind=float,
             low=0, clamp=True),
     Setting("bcrypt_rounds", "FLEET_BCRYPT_ROUNDS", 10, "bcrypt cost of new tokens (at least 4; tests use 4).",
-            kind=int, low=4, high=31, clamp=True),
+            scope="local", kind=int, low=4, high=31, clamp=True),
 )
 BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
 # Variables fleetctl sets for the commands it runs, never reads: documented with the daemon, not settings.
