@@ -54,14 +54,19 @@ class Runtime:
             if not _open:
                 db.open_database(self.url, migrate_now=migrate)
             _open.append(self)
+        self.closed = False
         self.audit = audit.AuditWriter()
         self.tokens = tokens.AuthCache(ttl=settings.auth_cache_ttl, failure_limit=settings.auth_failures_per_minute)
-        self.limiter = make_limiter(settings)
-        self.wake_listener = make_wake_listener(self.url)
         self.failures = SlidingWindow(60.0)
+        self.limiter = self.wake_listener = None
+        try:
+            self.limiter = make_limiter(settings)
+            self.wake_listener = make_wake_listener(self.url)
+        except BaseException:
+            self.close()
+            raise
         audit.writer, tokens.cache, tokens.failures = self.audit, self.tokens, self.failures
         self.audit.start()
-        self.closed = False
 
     def close(self) -> None:
         """Stop the wake listener, the shared limiter and the audit writer (after a last flush), then
