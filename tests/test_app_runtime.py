@@ -19,11 +19,12 @@ from fleetctl.settings import server_settings
 
 url, other = sys.argv[1], sys.argv[2]
 before = sorted(t.name for t in threading.enumerate())
-app = create_app(server_settings(db=url, auth_cache_ttl=5, auth_failures_per_minute=7))
+app = create_app(server_settings(db=url, auth_cache_ttl=5, auth_failures_per_minute=7, rate_sync_ms=200))
 runtime = app.extensions["fleet"]
 during = sorted(t.name for t in threading.enumerate())
 out = {"before": before, "during": during, "ttl": tokens.cache.ttl, "limit": tokens.cache.failure_limit,
-       "bound": audit.writer is runtime.audit and tokens.cache is runtime.tokens}
+       "bound": audit.writer is runtime.audit and tokens.cache is runtime.tokens,
+       "sync": getattr(runtime.limiter, "interval", None)}
 fleet, owner, token = members.create_fleet("rt", None)
 client = app.test_client()
 out["whoami"] = client.post("/v1/agents", json={"name": "bee"},
@@ -52,6 +53,7 @@ def test_a_created_app_owns_its_state_and_close_stops_it(fresh_db, tmp_path):
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout.splitlines()[-1])
     assert (out["ttl"], out["limit"], out["bound"]) == (5.0, 7, True)
+    assert out["sync"] == (0.2 if "://" in fresh_db else None)  # the shared limiter exists on PostgreSQL only
     started = set(out["during"]) - set(out["before"])
     postgres = {"fleetctl-ratelimit-sync", "fleetctl-wake-listener"} if "://" in fresh_db else set()
     assert started == {"fleetctl-audit"} | postgres, started
