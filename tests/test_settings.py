@@ -117,3 +117,17 @@ def test_the_settings_list_stays_light():
             "print(sorted(m for m in ('pydantic', 'flask', 'peewee', 'platformdirs') if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "[]", done.stderr
+
+
+def test_no_module_reads_the_environment_at_import():
+    import ast
+
+    found = []
+    for path in (ROOT / "fleetctl").rglob("*.py"):
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Expr)):
+                continue
+            text = ast.unparse(node)
+            if "environ" in text or "getenv" in text or "settings.get(" in text or "from_env(" in text:
+                found.append(f"{path.relative_to(ROOT)}: {text[:80]}")
+    assert not found, found
