@@ -39,6 +39,14 @@ def default_db() -> str:
     return settings.get("db") or str(data_dir() / "fleet.db")
 
 
+def shown(url: str) -> str:
+    """A database URL fit to print (a PostgreSQL password left out)."""
+    if "://" not in url or "@" not in url:
+        return url
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest.rpartition('@')[2]}"
+
+
 def profiles_path() -> Path:
     return config_dir() / "profiles.json"
 

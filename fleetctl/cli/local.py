@@ -10,6 +10,7 @@ import typer
 from fleetctl import settings
 from fleetctl.cli import output
 from fleetctl.cli.app import FleetTyper
+from fleetctl.config import shown
 from fleetctl.errors import FleetError
 
 
@@ -46,14 +47,6 @@ def database_url(db: str | None) -> str:
 
     url = db or config.default_db()
     return url if "://" in url else os.path.abspath(os.path.expanduser(url))
-
-
-def shown(url: str) -> str:
-    """A database URL fit to print (a PostgreSQL password left out)."""
-    if "://" not in url or "@" not in url:
-        return url
-    scheme, _, rest = url.partition("://")
-    return f"{scheme}://{rest.rpartition('@')[2]}"
 
 
 def _open(db: str | None, migrate: bool = True, must_exist: bool = False) -> str:

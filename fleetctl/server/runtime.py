@@ -16,6 +16,8 @@ from fleetctl import config, db
 from fleetctl.errors import FleetError
 from fleetctl.services import audit, tokens
 from fleetctl.services.ratelimit import SlidingWindow
+from fleetctl.services.ratelimit_shared import SharedWindow
+from fleetctl.services.wakeup_pg import Listener
 from fleetctl.settings import ServerSettings
 
 log = logging.getLogger("fleetctl.server")
@@ -26,8 +28,6 @@ _lock = threading.Lock()
 def make_limiter(settings: ServerSettings) -> SlidingWindow:
     """In memory on SQLite (one process); shared through the database on PostgreSQL (many servers)."""
     if db.engine() == "postgres":
-        from fleetctl.services.ratelimit_shared import SharedWindow
-
         return SharedWindow(db.database.obj, 60.0, interval=settings.rate_sync_ms / 1000).start()
     return SlidingWindow(60.0)
 
@@ -36,8 +36,6 @@ def make_wake_listener(url: str):
     """On PostgreSQL, the thread that wakes this server's waiters on other servers' writes; None on SQLite."""
     if db.engine() != "postgres":
         return None
-    from fleetctl.services.wakeup_pg import Listener
-
     return Listener(url).start()
 
 
@@ -49,8 +47,8 @@ class Runtime:
         self.url = settings.db or config.default_db()
         with _lock:
             if _open and _open[0].url != self.url:
-                raise FleetError(f"this process already serves the database {_open[0].url}; close that app "
-                                 f"first (one process serves one app's database at a time)")
+                raise FleetError(f"this process already serves the database {config.shown(_open[0].url)}; "
+                                 "close that app first (one process serves one app's database at a time)")
             if not _open:
                 db.open_database(self.url, migrate_now=migrate)
             _open.append(self)
