@@ -144,24 +144,29 @@ def get(name: str, flag: object = None, environ: Mapping[str, str] | None = None
     return BY_NAME[name].default if value is None else value
 
 
+def default(name: str):
+    """The default the list declares for `name`."""
+    return BY_NAME[name].default
+
+
 @dataclass(frozen=True)
 class ServerSettings:
     """The resolved settings of one server (`create_app(settings)`); build it with `server_settings()`."""
 
-    db: str | None = None
-    host: str = "127.0.0.1"
-    port: int = 8700
-    threads: int = 8
-    trusted_proxy: str | None = None
-    retention: str = "90d"
-    connection_limit: int = 1000
-    request_timeout: float = 30.0
-    max_waiters: int = 256
-    auth_cache_ttl: float = 30.0
-    auth_failures_per_minute: int = 60
-    rate_sync_ms: int = 300
-    prune_delay: float = 60.0
-    bcrypt_rounds: int = 10
+    db: str | None = default("db")
+    host: str = default("host")
+    port: int = default("port")
+    threads: int = default("threads")
+    trusted_proxy: str | None = default("trusted_proxy")
+    retention: str = default("retention")
+    connection_limit: int = default("connection_limit")
+    request_timeout: float = default("request_timeout")
+    max_waiters: int = default("max_waiters")
+    auth_cache_ttl: float = default("auth_cache_ttl")
+    auth_failures_per_minute: int = default("auth_failures_per_minute")
+    rate_sync_ms: int = default("rate_sync_ms")
+    prune_delay: float = default("prune_delay")
+    bcrypt_rounds: int = default("bcrypt_rounds")
 
 
 def server_settings(environ: Mapping[str, str] | None = None, **flags: object) -> ServerSettings:

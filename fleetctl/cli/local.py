@@ -12,6 +12,7 @@ from fleetctl.cli import output
 from fleetctl.cli.app import FleetTyper
 from fleetctl.config import shown
 from fleetctl.errors import FleetError
+from fleetctl.settings import default
 
 
 def setting_option(name: str, **extra) -> typer.models.OptionInfo:
@@ -20,11 +21,6 @@ def setting_option(name: str, **extra) -> typer.models.OptionInfo:
     bounds = {key: value for key, value in (("min", setting.low), ("max", setting.high)) if value is not None}
     text = setting.help if setting.shown_default is None else f"{setting.help[:-1]} (default: {setting.shown_default})."
     return typer.Option(setting.option, help=text, envvar=setting.env, show_envvar=True, **bounds, **extra)
-
-
-def default(name: str):
-    """The default of setting `name` (the one the settings list declares)."""
-    return settings.BY_NAME[name].default
 
 
 DbOpt = Annotated[str | None, setting_option("db")]
