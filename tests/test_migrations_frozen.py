@@ -10,6 +10,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 FROZEN = 13  # the last step frozen from the models; later steps run on top of both databases
 
 SCRIPT = textwrap.dedent('''
@@ -72,6 +74,7 @@ def _databases(fresh_db: str, tmp_path, count: int) -> list[str]:
     return [fresh_db] + [str(tmp_path / f"db{i}.db") for i in range(1, count)]
 
 
+@pytest.mark.slow  # three databases built in subprocesses, per engine
 def test_frozen_steps_build_the_schema_the_models_describe(fresh_db, tmp_path):
     from conftest import drop_pg_database
 
