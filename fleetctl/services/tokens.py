@@ -22,8 +22,8 @@ BASE62 = string.digits + string.ascii_letters
 SECRET_LEN = 32
 CHECK_LEN = 4
 TOKEN_RE = re.compile(rf"^flt_([1-9][0-9]{{0,17}})_([1-9][0-9]{{0,17}})_([0-9A-Za-z]{{{SECRET_LEN + CHECK_LEN}}})$")
-MAX_CACHE_TTL = 30.0
-AUTH_FAILURES_PER_MINUTE: int = settings.BY_NAME["auth_failures_per_minute"].default  # a server's: cache.failure_limit
+MAX_CACHE_TTL: float = settings.BY_NAME["auth_cache_ttl"].high  # the revocation bound
+AUTH_FAILURES_PER_MINUTE: int = settings.default("auth_failures_per_minute")  # a server's: cache.failure_limit
 
 
 def bcrypt_rounds() -> int:
