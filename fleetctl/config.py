@@ -1,4 +1,4 @@
-"""Client settings and their precedence: flags > env > profile file > defaults."""
+"""Client settings and their precedence: flags > env > profile file > defaults (the list is `settings.py`)."""
 
 from __future__ import annotations
 
@@ -7,15 +7,16 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from fleetctl import settings
 from fleetctl.errors import FleetError, NotFound
 
-DEFAULT_URL = "http://127.0.0.1:8700"
+DEFAULT_URL: str = settings.BY_NAME["url"].default
 DEFAULT_PROFILE = "default"
 
 
 def config_dir() -> Path:
     """Where the profile file lives (FLEET_CONFIG_DIR overrides the platform default)."""
-    override = os.environ.get("FLEET_CONFIG_DIR")
+    override = settings.get("config_dir")
     if override:
         return Path(override)
     from platformdirs import user_config_dir
@@ -25,7 +26,7 @@ def config_dir() -> Path:
 
 def data_dir() -> Path:
     """Where the default database and quickstart files live (FLEET_DATA_DIR overrides)."""
-    override = os.environ.get("FLEET_DATA_DIR")
+    override = settings.get("data_dir")
     if override:
         return Path(override)
     from platformdirs import user_data_dir
@@ -35,7 +36,15 @@ def data_dir() -> Path:
 
 def default_db() -> str:
     """The database used by `serve` and local commands when --db is not given."""
-    return os.environ.get("FLEET_DB") or str(data_dir() / "fleet.db")
+    return settings.get("db") or str(data_dir() / "fleet.db")
+
+
+def shown(url: str) -> str:
+    """A database URL fit to print (a PostgreSQL password left out)."""
+    if "://" not in url or "@" not in url:
+        return url
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest.rpartition('@')[2]}"
 
 
 def profiles_path() -> Path:
@@ -126,9 +135,9 @@ class Settings:
 
 def resolve(url: str | None = None, token: str | None = None, profile: str | None = None) -> Settings:
     """Apply the precedence rules: flags, then env, then the profile file, then defaults."""
-    profile = profile or os.environ.get("FLEET_PROFILE")
-    url = url or os.environ.get("FLEET_URL")
-    token = token or os.environ.get("FLEET_TOKEN")
+    profile = profile or settings.from_env("profile")
+    url = url or settings.from_env("url")
+    token = token or settings.from_env("token")
     if url and token and not profile:
         return Settings(url=url.rstrip("/"), token=token, profile=None)
     data = load_profiles()

@@ -1,4 +1,9 @@
-"""The database: one proxy that points at SQLite or PostgreSQL, its pragmas and the migrations runner."""
+"""The database: one proxy that points at SQLite or PostgreSQL, its pragmas and the migrations runner.
+
+The models are bound to `database` (peewee's DatabaseProxy), so one process serves one database at a
+time: `create_app` (its Runtime) or a local command initialises the proxy, `close_database` closes
+and unbinds it.
+"""
 
 from __future__ import annotations
 
@@ -61,6 +66,14 @@ def open_database(url: str, migrate_now: bool = True):
     if migrate_now:
         migrate()
     return db
+
+
+def close_database() -> None:
+    """Close this thread's connection and unbind the proxy (the models then refuse to run)."""
+    if database.obj is not None:
+        with contextlib.suppress(Exception):
+            database.close()
+        database.initialize(None)
 
 
 def engine() -> str:

@@ -1,31 +1,27 @@
 """Numbered schema migrations, recorded in `schema_migrations` and run by `db upgrade` and `serve`.
 
-Each step creates the tables of one models module and runs its `install(db)` hook (indexes,
-full-text search). Once released, a migration never changes: later schema changes are new steps.
+Each step is frozen: it runs its own DDL (`frozen_ddl.py`, per engine) and never reads the current
+models, so changing a model never changes what an old migration does. A schema change is a new step.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 
+from peewee import PostgresqlDatabase
 
-def create_module_tables(module_name: str) -> Callable:
-    """A migration step that creates the tables of `fleetctl.models.<module_name>`."""
+from fleetctl.frozen_ddl import POSTGRES, SQLITE
 
-    def step(db) -> None:
-        module = importlib.import_module(f"fleetctl.models.{module_name}")
-        db.create_tables(module.MODELS, safe=True)
-        install = getattr(module, "install", None)
-        if install:
-            install(db)
 
-    return step
+def _run(db, step: str) -> None:
+    """Run the frozen DDL of `step` for the database's engine."""
+    for statement in (POSTGRES if isinstance(db, PostgresqlDatabase) else SQLITE).get(step, ()):
+        db.execute_sql(statement)
 
 
 def _add_column(db, table: str, column: str, ddl: str) -> None:
-    """ALTER TABLE ... ADD COLUMN unless the column exists (a database created after the model
-    gained it already has it: step 1 creates today's tables)."""
+    """ALTER TABLE ... ADD COLUMN unless the column exists (a database whose step 1 ran after the
+    column was added to it already has it)."""
     if column not in {c.name for c in db.get_columns(table)}:
         db.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN "{column}" {ddl}')
 
@@ -41,10 +37,64 @@ _USAGE_SOURCES = (
 )
 
 
+def m001_core(db) -> None:
+    """Fleets, members, tokens, the audit log, the change sequence and item domains."""
+    _run(db, "core")
+
+
+def m002_knowledge(db) -> None:
+    """Knowledge and its full-text search (FTS5 table and triggers on SQLite, a GIN index on PostgreSQL)."""
+    _run(db, "knowledge")
+
+
+def m003_tasks(db) -> None:
+    """Tasks, their dependencies and history."""
+    _run(db, "tasks")
+
+
+def m004_messages(db) -> None:
+    """Messages and their deliveries."""
+    _run(db, "messages")
+
+
+def m005_research(db) -> None:
+    """Research, its reviewers and reviews."""
+    _run(db, "research")
+
+
+def m006_documents(db) -> None:
+    """Documents and their versions."""
+    _run(db, "documents")
+
+
+def m007_wake(db) -> None:
+    """Wake cursors and the first design's change indexes (dropped by step 9)."""
+    _run(db, "wake")
+
+
+def m008_ratelimit(db) -> None:
+    """Rate-limit counters shared by the servers of one PostgreSQL database."""
+    _run(db, "ratelimit")
+
+
+NEWS_COLUMNS = {"stream": "VARCHAR(120)", "note": "TEXT", "actor": "BIGINT"}
+
+
+def m009_wake_streams(db) -> None:
+    """Streams on the change sequence (columns added where an older step 1 lacked them), their index,
+    and the per-section wake marks."""
+    for name, sql_type in NEWS_COLUMNS.items():
+        _add_column(db, "change", name, sql_type)
+    _run(db, "wake_streams")
+
+
+def m010_idempotency(db) -> None:
+    """Answers kept per member and Idempotency-Key."""
+    _run(db, "idempotency")
+
+
 def m011_quotas_and_audit_counts(db) -> None:
     """Fleet storage quota and usage (backfilled from existing content); audit record counts."""
-    from peewee import PostgresqlDatabase
-
     _add_column(db, "fleet", "quota_bytes", "BIGINT NOT NULL DEFAULT 1073741824")
     _add_column(db, "fleet", "usage_bytes", "BIGINT NOT NULL DEFAULT 0")
     _add_column(db, "audit_log", "count", "INTEGER NOT NULL DEFAULT 1")
@@ -55,12 +105,15 @@ def m011_quotas_and_audit_counts(db) -> None:
                        f'FROM "{table}" {alias} {join} WHERE k.fleet_id = "fleet".id), 0)')
 
 
+def m013_console(db) -> None:
+    """Web console sessions."""
+    _run(db, "console")
+
+
 def m014_knowledge_search_doc(db) -> None:
     """PostgreSQL: the search document as a stored tsvector column with its own GIN index (ranking a
     match reads it instead of parsing the text again); the expression index it replaces is dropped.
     SQLite's FTS5 table already stores its index: nothing to do."""
-    from peewee import PostgresqlDatabase
-
     if not isinstance(db, PostgresqlDatabase):
         return
     db.execute_sql("ALTER TABLE knowledge ADD COLUMN IF NOT EXISTS search_doc tsvector GENERATED ALWAYS AS "
@@ -70,17 +123,17 @@ def m014_knowledge_search_doc(db) -> None:
 
 
 MIGRATIONS: list[tuple[int, str, Callable]] = [
-    (1, "core", create_module_tables("core")),
-    (2, "knowledge", create_module_tables("knowledge")),
-    (3, "tasks", create_module_tables("tasks")),
-    (4, "messages", create_module_tables("messages")),
-    (5, "research", create_module_tables("research")),
-    (6, "documents", create_module_tables("documents")),
-    (7, "wake", create_module_tables("wake")),
-    (8, "ratelimit", create_module_tables("ratelimit")),
-    (9, "wake_streams", lambda db: importlib.import_module("fleetctl.models.wake").install_news(db)),
-    (10, "idempotency", create_module_tables("idempotency")),
+    (1, "core", m001_core),
+    (2, "knowledge", m002_knowledge),
+    (3, "tasks", m003_tasks),
+    (4, "messages", m004_messages),
+    (5, "research", m005_research),
+    (6, "documents", m006_documents),
+    (7, "wake", m007_wake),
+    (8, "ratelimit", m008_ratelimit),
+    (9, "wake_streams", m009_wake_streams),
+    (10, "idempotency", m010_idempotency),
     (11, "quotas_and_audit_counts", m011_quotas_and_audit_counts),
-    (13, "console", create_module_tables("console")),
+    (13, "console", m013_console),
     (14, "knowledge_search_doc", m014_knowledge_search_doc),
 ]

@@ -99,8 +99,7 @@ def server(db_url):
     """A real waitress server on a free loopback port, in this process, on `db_url`."""
     import waitress
 
-    from fleetctl.server.app import create_app
-    from fleetctl.services import audit
+    from fleetctl.server.app import close_app, create_app
 
     app = create_app(db_url)
     srv = waitress.create_server(app, host="127.0.0.1", port=0, threads=8)
@@ -109,10 +108,9 @@ def server(db_url):
     yield LiveServer(f"http://127.0.0.1:{srv.effective_port}", app, db_url,
                      "postgres" if "://" in db_url else "sqlite")
     srv.task_dispatcher.shutdown(timeout=2)
-    getattr(app.config["LIMITER"], "stop", lambda: None)()  # before the database is dropped under it
-    getattr(app.config["WAKE_LISTENER"], "stop", lambda: None)()  # likewise
-    # The serving thread is a daemon: closing its sockets under its select() loop only races it.
-    audit.writer.flush()
+    # Its threads stop and its database closes before the database is dropped under them. The serving
+    # thread is a daemon: closing its sockets under its select() loop only races it.
+    close_app(app)
 
 
 _counter = itertools.count(1)

@@ -7,14 +7,23 @@ from typing import Annotated
 
 import typer
 
+from fleetctl import settings
 from fleetctl.cli import output
 from fleetctl.cli.app import FleetTyper
+from fleetctl.config import shown
 from fleetctl.errors import FleetError
-from fleetctl.server.connections import CONNECTION_LIMIT, REQUEST_TIMEOUT
+from fleetctl.settings import default
 
-DbOpt = Annotated[str | None, typer.Option("--db", help="SQLite path or postgresql:// URL "
-                                           "(default: FLEET_DB, else fleet.db in the user data dir).",
-                                           envvar="FLEET_DB", show_envvar=True)]
+
+def setting_option(name: str, **extra) -> typer.models.OptionInfo:
+    """The option of setting `name` as the settings list declares it: flag, help, env var and bounds."""
+    setting = settings.BY_NAME[name]
+    bounds = {key: value for key, value in (("min", setting.low), ("max", setting.high)) if value is not None}
+    text = setting.help if setting.shown_default is None else f"{setting.help[:-1]} (default: {setting.shown_default})."
+    return typer.Option(setting.option, help=text, envvar=setting.env, show_envvar=True, **bounds, **extra)
+
+
+DbOpt = Annotated[str | None, setting_option("db")]
 
 RELEASE_GRACE = 0.3  # seconds a stopping server keeps sending the answers of the waiters it released
 
@@ -36,14 +45,6 @@ def database_url(db: str | None) -> str:
     return url if "://" in url else os.path.abspath(os.path.expanduser(url))
 
 
-def shown(url: str) -> str:
-    """A database URL fit to print (a PostgreSQL password left out)."""
-    if "://" not in url or "@" not in url:
-        return url
-    scheme, _, rest = url.partition("://")
-    return f"{scheme}://{rest.rpartition('@')[2]}"
-
-
 def _open(db: str | None, migrate: bool = True, must_exist: bool = False) -> str:
     from fleetctl import db as database
     from fleetctl.errors import NotFound
@@ -56,31 +57,15 @@ def _open(db: str | None, migrate: bool = True, must_exist: bool = False) -> str
 
 
 def serve(
-    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", help="Port to listen on (0 picks a free one).",
-                                      min=0, max=65535)] = 8700,
+    host: Annotated[str, setting_option("host")] = default("host"),
+    port: Annotated[int, setting_option("port")] = default("port"),
     db: DbOpt = None,
-    threads: Annotated[int, typer.Option("--threads", help="Worker threads.", min=1, max=256)] = 8,
-    trusted_proxy: Annotated[str | None, typer.Option(
-        "--trusted-proxy", help="Address of a load balancer whose X-Forwarded-For names the client "
-                                "(for the audit log and the per-address limit on failed logins) and whose "
-                                "X-Forwarded-Proto says https (the console's cookie is then Secure).")] = None,
-    retention: Annotated[str, typer.Option(
-        "--retention", metavar="DURATION",
-        help="Prune audit records, delivered change-log entries and read message deliveries older than "
-             "this, a minute after start and then daily, in the background ('off' never prunes).")] = "90d",
-    connection_limit: Annotated[int, typer.Option(
-        "--connection-limit", metavar="N", min=1,
-        help="Open connections served at once, waiting ones (--max-waiters) included; more wait to be "
-             "accepted.")] = CONNECTION_LIMIT,
-    request_timeout: Annotated[float, typer.Option(
-        "--request-timeout", metavar="S", min=0.5,
-        help="Seconds a client has to send a whole request (headers and body); slower ones are dropped.")
-    ] = REQUEST_TIMEOUT,
-    max_waiters: Annotated[int, typer.Option(
-        "--max-waiters", min=0, max=10_000, metavar="N",
-        help="Live wake: at most N requests held waiting for news (GET /v1/wake?wait=S), on threads of "
-             "their own; over the bound a wait answers at once. 0 turns waiting off.")] = 256,
+    threads: Annotated[int, setting_option("threads")] = default("threads"),
+    trusted_proxy: Annotated[str | None, setting_option("trusted_proxy")] = None,
+    retention: Annotated[str, setting_option("retention", metavar="DURATION")] = default("retention"),
+    connection_limit: Annotated[int, setting_option("connection_limit", metavar="N")] = default("connection_limit"),
+    request_timeout: Annotated[float, setting_option("request_timeout", metavar="S")] = default("request_timeout"),
+    max_waiters: Annotated[int, setting_option("max_waiters", metavar="N")] = default("max_waiters"),
 ) -> None:
     """Run the fleet server (waitress) on the database; migrations run at start. Humans sign in to the
     web console at /ui (e.g. http://127.0.0.1:8700/ui) with their token.
@@ -91,16 +76,19 @@ def serve(
     import logging
     import signal
 
-    from fleetctl.server.app import MAX_BODY, create_app
+    from fleetctl.server.app import MAX_BODY, close_app, create_app
     from fleetctl.server.connections import create_server
     from fleetctl.server.waiting import WaitDispatcher
-    from fleetctl.services import audit, prune, wakeup
+    from fleetctl.services import prune, wakeup
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-    pruner = None if retention == "off" else prune.Pruner(retention)  # a bad value stops here (exit 2)
     url = database_url(db)
-    app = create_app(url)
+    chosen = settings.server_settings(db=url, host=host, port=port, threads=threads, trusted_proxy=trusted_proxy,
+                                       retention=retention, connection_limit=connection_limit,
+                                       request_timeout=request_timeout, max_waiters=max_waiters)
+    pruner = None if retention == "off" else prune.Pruner(retention, first_delay=chosen.prune_delay)  # exit 2
+    app = create_app(chosen)
     # waitress would otherwise spool bodies of up to 1 GB to disk before the app can refuse them; the
     # margin lets the app answer the usual > 1 MiB body with its own problem+json 413.
     # X-Forwarded-Proto tells the console that the browser used https (its session cookie is then Secure).
@@ -115,9 +103,7 @@ def serve(
                                max_request_body_size=MAX_BODY + 65536, asyncore_use_poll=True,
                                _dispatcher=WaitDispatcher(threads, max_waiters), **proxy)
     except OSError as exc:
-        audit.writer.stop()
-        getattr(app.config["LIMITER"], "stop", lambda: None)()
-        getattr(app.config["WAKE_LISTENER"], "stop", lambda: None)()
+        close_app(app)
         raise FleetError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
     def leave(_signum=None, _frame=None):
@@ -150,9 +136,7 @@ def serve(
         if pruner:
             pruner.stop()
         server.close()
-        audit.writer.stop()
-        getattr(app.config["LIMITER"], "stop", lambda: None)()
-        getattr(app.config["WAKE_LISTENER"], "stop", lambda: None)()
+        close_app(app)
         print("fleetctl server stopped", flush=True)
     if interrupted:  # Ctrl-C: a clean stop, then exit 130 like every command
         raise typer.Exit(130)

@@ -6,52 +6,45 @@ import importlib
 
 from flask import Flask
 
-from fleetctl import config, db
-from fleetctl.services import audit
-from fleetctl.services.ratelimit import SlidingWindow
-from fleetctl.services.ratelimit_shared import SharedWindow
+from fleetctl.server.runtime import Runtime
+from fleetctl.settings import ServerSettings, server_settings
 
 MAX_BODY = 1024 * 1024
 BLUEPRINTS = ("system", "agents", "audit", "knowledge", "tasks", "messages", "research", "documents", "wake",
               "mcp_http")
 
 
-def make_limiter() -> SlidingWindow:
-    """In memory on SQLite (one process); shared through the database on PostgreSQL (many servers)."""
-    if db.engine() == "postgres":
-        return SharedWindow(db.database.obj, 60.0).start()
-    return SlidingWindow(60.0)
-
-
-def make_wake_listener(url: str):
-    """On PostgreSQL, the thread that wakes this server's waiters on other servers' writes; None on SQLite."""
-    if db.engine() != "postgres":
-        return None
-    from fleetctl.services.wakeup_pg import Listener
-
-    return Listener(url).start()
-
-
-def create_app(db_url: str | None = None, migrate: bool = True) -> Flask:
-    """Build the Flask app on the database at `db_url` (path or postgresql:// URL)."""
+def create_app(settings: ServerSettings | str | None = None, migrate: bool = True) -> Flask:
+    """Build the Flask app on its settings (a database path or URL alone: the other settings from the
+    environment). The app owns its state (`app.extensions["fleet"]`, a Runtime): `close_app(app)` stops it."""
     from fleetctl.server import guard, problems, refusals
 
+    if not isinstance(settings, ServerSettings):
+        settings = server_settings(db=settings)
     app = Flask("fleetctl")
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
     app.json.sort_keys = False
     app.json.ensure_ascii = False
     app.url_map.strict_slashes = False
-    url = db_url or config.default_db()
-    app.config["DB_URL"] = url
-    db.open_database(url, migrate_now=migrate)
-    app.config["LIMITER"] = make_limiter()
-    app.config["WAKE_LISTENER"] = make_wake_listener(url)
-    guard.install(app)
-    problems.install(app)
-    refusals.install(app)
-    for name in BLUEPRINTS:
-        module = importlib.import_module(f"fleetctl.server.{name}")
-        app.register_blueprint(module.bp)
-    app.register_blueprint(importlib.import_module("fleetctl.console").bp)  # the web console at /ui
-    audit.writer.start()
+    runtime = Runtime(settings, migrate=migrate)
+    app.extensions["fleet"] = runtime
+    app.config["DB_URL"] = runtime.url
+    app.config["LIMITER"] = runtime.limiter
+    app.config["WAKE_LISTENER"] = runtime.wake_listener
+    try:
+        guard.install(app)
+        problems.install(app)
+        refusals.install(app)
+        for name in BLUEPRINTS:
+            module = importlib.import_module(f"fleetctl.server.{name}")
+            app.register_blueprint(module.bp)
+        app.register_blueprint(importlib.import_module("fleetctl.console").bp)  # the web console at /ui
+    except BaseException:
+        runtime.close()
+        raise
     return app
+
+
+def close_app(app: Flask) -> None:
+    """Stop what the app owns (audit writer after a last flush, limiter, wake listener) and close its database."""
+    app.extensions["fleet"].close()

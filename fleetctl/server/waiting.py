@@ -59,7 +59,7 @@ class _Token:
     def __init__(self, token: str, token_id: int) -> None:
         self.key, self.token_id = tokens.cache_key(token), token_id
         self.absent_ok = False  # dropped for another reason (a member update) and found live: probe no more
-        self.verify_at = time.monotonic() + max(1.0, tokens.CACHE_TTL)
+        self.verify_at = time.monotonic() + max(1.0, tokens.cache.ttl)
 
     def dropped(self) -> bool:
         return not self.absent_ok and not tokens.cache.known(self.key)
@@ -72,7 +72,7 @@ class _Token:
         if not hub.check(lambda: tokens.still_live(self.token_id)):
             raise Unauthorized("token revoked while waiting")
         self.absent_ok = not tokens.cache.known(self.key)
-        self.verify_at = now + max(1.0, tokens.CACHE_TTL)
+        self.verify_at = now + max(1.0, tokens.cache.ttl)
 
 
 def _wait_for_news(hub: wakeup.Hub, watcher: wakeup.Watcher, peek: Callable[[], dict], result: dict,

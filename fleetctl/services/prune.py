@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 import threading
 import time
 
-from fleetctl import db
+from fleetctl import db, settings
 from fleetctl.errors import Invalid
 from fleetctl.models.base import iso, utcnow
 from fleetctl.models.core import AuditEntry, Change, Member
@@ -151,11 +150,8 @@ def run(older_than: str = DEFAULT_RETENTION, dry_run: bool = False) -> dict:
 
 
 def _first_delay() -> float:
-    """Seconds from server start to the first prune: FLEET_PRUNE_DELAY, else 60."""
-    try:
-        return max(0.0, float(os.environ.get("FLEET_PRUNE_DELAY", "60")))
-    except ValueError:
-        return 60.0
+    """Seconds from server start to the first prune: the `prune_delay` setting (FLEET_PRUNE_DELAY, 60)."""
+    return settings.get("prune_delay")
 
 
 class Pruner:

@@ -27,6 +27,7 @@ import socket
 import threading
 import time
 
+from fleetctl import settings
 from fleetctl.services.ratelimit import SlidingWindow, Verdict
 
 log = logging.getLogger("fleetctl.ratelimit")
@@ -42,8 +43,8 @@ CLEANUP = "DELETE FROM rate_counter WHERE (key <> %s AND period < %s) OR (key = 
 
 
 def sync_interval() -> float:
-    """Seconds between syncs (FLEET_RATE_SYNC_MS, default 300 ms, kept between 50 ms and 5 s)."""
-    return min(5.0, max(0.05, int(os.environ.get("FLEET_RATE_SYNC_MS", "300")) / 1000))
+    """Seconds between syncs: the `rate_sync_ms` setting (FLEET_RATE_SYNC_MS, 300 ms, 50 ms to 5 s)."""
+    return settings.get("rate_sync_ms") / 1000
 
 
 def node_name() -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import secrets
 import string
@@ -13,7 +12,7 @@ from dataclasses import dataclass
 
 import bcrypt
 
-from fleetctl import db
+from fleetctl import db, settings
 from fleetctl.errors import RateLimited, Unauthorized
 from fleetctl.models.base import utcnow
 from fleetctl.models.core import Fleet, Member, Token
@@ -23,25 +22,13 @@ BASE62 = string.digits + string.ascii_letters
 SECRET_LEN = 32
 CHECK_LEN = 4
 TOKEN_RE = re.compile(rf"^flt_([1-9][0-9]{{0,17}})_([1-9][0-9]{{0,17}})_([0-9A-Za-z]{{{SECRET_LEN + CHECK_LEN}}})$")
-MAX_CACHE_TTL = 30.0
-
-
-def cache_ttl() -> float:
-    """Seconds a verified token stays cached: FLEET_AUTH_CACHE_TTL, capped at 30 (the revocation bound)."""
-    try:
-        value = float(os.environ.get("FLEET_AUTH_CACHE_TTL", MAX_CACHE_TTL))
-    except ValueError:
-        value = MAX_CACHE_TTL
-    return min(MAX_CACHE_TTL, max(0.0, value))
-
-
-CACHE_TTL = cache_ttl()
-AUTH_FAILURES_PER_MINUTE = int(os.environ.get("FLEET_AUTH_FAILURES_PER_MINUTE", "60"))
+MAX_CACHE_TTL: float = settings.BY_NAME["auth_cache_ttl"].high  # the revocation bound
+AUTH_FAILURES_PER_MINUTE: int = settings.default("auth_failures_per_minute")  # a server's: cache.failure_limit
 
 
 def bcrypt_rounds() -> int:
-    """bcrypt cost; FLEET_BCRYPT_ROUNDS lowers it for tests (never below bcrypt's minimum of 4)."""
-    return max(4, int(os.environ.get("FLEET_BCRYPT_ROUNDS", "10")))
+    """bcrypt cost: the `bcrypt_rounds` setting (FLEET_BCRYPT_ROUNDS lowers it for tests; never below 4)."""
+    return settings.get("bcrypt_rounds")
 
 
 def _checksum(fleet_id: int, token_id: int, body: str) -> str:
@@ -99,15 +86,17 @@ class _Entry:
 
 
 class AuthCache:
-    """Verified tokens keyed by SHA-256 of the token, trusted for at most CACHE_TTL seconds.
+    """Verified tokens keyed by SHA-256 of the token, trusted for at most `ttl` seconds; an address
+    may fail at most `failure_limit` authentications a minute (counted in `failures`).
 
     An expired entry is kept (until revoke, rotate or the size cap) only to remember that the token
     was once good: such a token is re-verified in full, but not refused by the per-address failure
     limit, so a flood of forged tokens from a shared address cannot lock out the agents behind it.
     """
 
-    def __init__(self, ttl: float | None = None) -> None:
-        self.ttl = cache_ttl() if ttl is None else min(MAX_CACHE_TTL, ttl)
+    def __init__(self, ttl: float = MAX_CACHE_TTL, failure_limit: int = AUTH_FAILURES_PER_MINUTE) -> None:
+        self.ttl = min(MAX_CACHE_TTL, ttl)
+        self.failure_limit = failure_limit
         self._entries: dict[str, _Entry] = {}
         self._lock = threading.Lock()
 
@@ -146,7 +135,10 @@ class AuthCache:
             self._entries.clear()
 
 
+# The process's cache and failure counts: a server's app binds its own (`server.runtime`), built from
+# its settings; these defaults serve the local commands (which only drop entries).
 cache = AuthCache()
+failures = SlidingWindow(60.0)
 
 
 def cache_key(token: str | None) -> str:
@@ -158,18 +150,17 @@ def still_live(token_id: int) -> bool:
     """Whether a token verified earlier, and its member, are still unrevoked (one indexed read, no bcrypt)."""
     return (Token.select(Token.id).join(Member)
             .where(Token.id == token_id, Token.revoked_at.is_null(), Member.revoked_at.is_null()).exists())
-failures = SlidingWindow(60.0)
 
 
 PER_TOKEN_FAILURES = 5  # per address and token row, once the address is over its limit
 
 
 def _flood_refusal(key: str, ip: str | None) -> RateLimited | None:
-    over = failures.hit(f"ip:{ip}", AUTH_FAILURES_PER_MINUTE, count=False)
+    over = failures.hit(f"ip:{ip}", cache.failure_limit, count=False)
     if over.allowed or cache.known(key):
         return None
     return RateLimited("too many failed authentications from this address",
-                       retry_after=over.retry_after, limit=AUTH_FAILURES_PER_MINUTE, reset=over.reset)
+                       retry_after=over.retry_after, limit=cache.failure_limit, reset=over.reset)
 
 
 def flood_refusal(token: str, ip: str | None) -> RateLimited | None:
@@ -236,7 +227,7 @@ def authenticate(token: str, ip: str | None) -> tuple[Member, int]:
             refused.token_id = row.id
             raise refused
     except Unauthorized:
-        for budget, limit in zip(budgets, (AUTH_FAILURES_PER_MINUTE, PER_TOKEN_FAILURES), strict=False):
+        for budget, limit in zip(budgets, (cache.failure_limit, PER_TOKEN_FAILURES), strict=False):
             failures.hit(budget, limit)
         raise
     cache.put(key, row.member, row.id)
