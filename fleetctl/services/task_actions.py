@@ -18,8 +18,8 @@ from fleetctl.errors import Conflict, Forbidden, Invalid
 from fleetctl.models.base import utcnow
 from fleetctl.models.core import Fleet, Member
 from fleetctl.models.tasks import ACTIVE_STATES, STATES, Task, TaskDependency
-from fleetctl.services import changes, members, policy, quota, validate, wake_streams
-from fleetctl.services.tasks import add_history, get_task
+from fleetctl.services import changes, documents, members, policy, quota, research, validate, wake_streams
+from fleetctl.services.task_access import add_history, get_task
 
 LINK = re.compile(r"^(research:[1-9][0-9]{0,17}|doc:([a-z0-9][a-z0-9-]{0,39}/)?[a-z0-9][a-z0-9._-]{0,99})$")
 MAX_LINKS = 50
@@ -102,8 +102,6 @@ def _check_input(action: str, member: str | None, reason: str | None, note: str 
 
 def _check_links_exist(caller: Member, links: list[str] | None) -> None:
     """Each linked research or document exists and the caller can see it, else 404."""
-    from fleetctl.services import documents, research
-
     for link in links or []:
         kind, _, ref = link.partition(":")
         if kind == "research":

@@ -15,29 +15,14 @@ from fleetctl.models.base import iso
 from fleetctl.models.core import Member
 from fleetctl.models.research import Research
 from fleetctl.models.tasks import PRIORITIES, REVIEWS, STATES, Task, TaskDependency, TaskHistory
-from fleetctl.services import members, paging, previews, quota, validate
+from fleetctl.services import members, paging, previews, quota, task_actions, validate
 from fleetctl.services import visibility as access
+from fleetctl.services.task_access import KIND, add_history, get_task, visible
 
-KIND = "task"
 TITLE_MAX = 300
 MAX_DEPENDENCIES = 100
 HIGH_STAKES = ("high", "urgent")
 MAX_ID = 2**63 - 1  # larger ids cannot exist (and would overflow the PostgreSQL driver)
-
-
-def visible(member: Member):
-    """SQL condition: tasks `member` may see."""
-    return access.visible_clause(Task, KIND, member) | (Task.assignee == member.id)
-
-
-def can_see(member: Member, task: Task) -> bool:
-    """The rule of `visible` for one loaded task."""
-    return access.can_see(member, task) or task.assignee_id == member.id
-
-
-def get_task(member: Member, task_id: int) -> Task:
-    """One task the member may see, else 404 exactly as if it did not exist."""
-    return access.get_visible(Task, task_id, member, "task", can_see)
 
 
 def _histories(ids: list[int]) -> dict[int, list[dict]]:
@@ -86,12 +71,6 @@ def show(member: Member, task_id: int) -> dict:
     return {**to_dict(task), "research": research_ids(task.id), "links": task.links}
 
 
-def add_history(task: Task, member: Member, action: str, from_state: str | None, note: str = "") -> None:
-    """Append one history entry (inside the caller's write transaction)."""
-    TaskHistory.create(task=task.id, member=member.id, who=member.address, action=action,
-                       from_state=from_state, to_state=task.state, note=note or "")
-
-
 def _dependencies(member: Member, ids: list[int] | None) -> list[int]:
     out: list[int] = []
     for task_id in ids or []:
@@ -113,8 +92,6 @@ def create(caller: Member, title: str, body: str | None = None, domains: list[st
 
     All or nothing: if the assignment is refused or routing finds nobody, no task is created.
     """
-    from fleetctl.services import task_actions
-
     title = validate.text(title, "title", max_len=TITLE_MAX)
     body = validate.text(body, "body", required=False)
     domains = validate.domains(domains)
