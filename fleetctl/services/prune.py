@@ -20,9 +20,10 @@ from fleetctl.errors import Invalid
 from fleetctl.models.base import iso, utcnow
 from fleetctl.models.core import AuditEntry, Change, Member
 from fleetctl.models.messages import Delivery
-from fleetctl.models.wake import SECTIONS, WakeMarks
+from fleetctl.models.wake import WakeMarks
 from fleetctl.services import audit
 from fleetctl.services.knowledge import parse_duration
+from fleetctl.wake_layout import MARKED
 
 log = logging.getLogger("fleetctl.prune")
 DEFAULT_RETENTION = "90d"
@@ -86,7 +87,7 @@ def changes(before: dt.datetime, dry_run: bool = False) -> int:
     """
     old = Change.created_at < before
     total = _batches(Change, Change.seq, old & Change.stream.is_null(), dry_run)
-    for section in SECTIONS:
+    for section in MARKED:
         live, revoked = _marks(section)
         for member_id, mark in live.items():
             if mark:

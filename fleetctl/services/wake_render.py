@@ -11,19 +11,10 @@ from __future__ import annotations
 
 from fleetctl.services import wake_actions
 from fleetctl.services.wake_read import Item, Section
+from fleetctl.wake_layout import BY_KEY
 
 TITLE_CHARS = 120
 NOTE_CHARS = 300
-
-HEADINGS = {
-    "breaking": "Breaking changes",
-    "messages": "New messages",
-    "tasks": "Tasks waiting on you",
-    "research": "Research waiting on you",
-    "knowledge": "New gotchas, tips and fixes",
-    "documents": "Documents with new versions",
-    "pinned": "Pinned knowledge",
-}
 
 TASK_EVENTS = {
     "assigned": "assigned to you by {by}",
@@ -76,13 +67,13 @@ def _document(item: dict) -> str:
             f"{count} new version{'s' if count != 1 else ''} by {item['author']}")
 
 
-LINES = {"breaking": _knowledge, "messages": _message, "tasks": _task, "research": _research,
-         "knowledge": _knowledge, "documents": _document, "pinned": _knowledge}
+LINES = {"knowledge": _knowledge, "message": _message, "task": _task, "research": _research, "document": _document}
+"""How an item of each change kind reads in the prompt."""
 
 
 def item_text(key: str, item: Item, style: str) -> str:
     """One item: its line, then one line per action (a single action goes on the item's line)."""
-    text = f"- {LINES[key](item.data)}"
+    text = f"- {LINES[BY_KEY[key].kind](item.data)}"
     if len(item.actions) == 1:
         return f"{text} -> `{item.actions[0].command(style)}`"
     return "\n".join([text] + [f"  - {a.label}: `{a.command(style)}`" for a in item.actions])
@@ -124,11 +115,11 @@ class Prompt:
             left = section.waiting(shown)
             if shown or left:
                 more = f"; {left}{'+' if section.capped else ''} more waiting" if left else ""
-                heading = f"## {HEADINGS[section.key]} ({shown}{more})"
+                heading = f"## {BY_KEY[section.key].heading} ({shown}{more})"
                 parts.append("\n".join([heading] + [self._item(section.key, i, it)
                                                     for i, it in enumerate(section.items[:shown])]))
         if self.pins:
-            parts.append("\n".join([f"## {HEADINGS['pinned']} ({len(self.pinned)})"]
+            parts.append("\n".join([f"## {BY_KEY['pinned'].heading} ({len(self.pinned)})"]
                                    + [self._item("pinned", i, it) for i, it in enumerate(self.pinned[:self.pins])]))
         if waiting:
             parts.append(f"{_plural(waiting, written=self._more(waiting))} still waiting: "

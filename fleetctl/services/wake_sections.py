@@ -166,5 +166,5 @@ def documents(member: Member, run_list: list[Run]) -> list[Item]:
     return out
 
 
-CLASSIFY = {"breaking": knowledge, "messages": messages, "tasks": tasks, "research": research,
-            "knowledge": knowledge, "documents": documents}
+CLASSIFY = {"knowledge": knowledge, "message": messages, "task": tasks, "research": research, "document": documents}
+"""Which runs of a section are still news, and their items, by the change kind of the section."""
