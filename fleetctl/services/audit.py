@@ -200,7 +200,7 @@ def query(caller: Member, member: str | None = None, action: str | None = None,
         try:
             moment = dt.datetime.fromisoformat(since.replace("Z", "+00:00"))
         except ValueError as exc:
-            raise Invalid(f"invalid --since {since!r}: use ISO 8601 such as 2026-01-31T12:00:00Z") from exc
+            raise Invalid(f"invalid since {since!r}: use ISO 8601 such as 2026-01-31T12:00:00Z") from exc
         if moment.tzinfo:
             moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
         q = q.where(AuditEntry.at >= moment)

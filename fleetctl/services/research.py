@@ -93,8 +93,8 @@ def resolve_reviewers(author: Member, item: Research, addresses: list[str] | Non
             raise Invalid("you cannot ask yourself to review your own research")
         policy.check_delivery(author, member, item.domains, "review request")
         if not can_see(member, item):
-            raise Forbidden(f"{member.address} could not see this research; publish it with --cross-fleet "
-                            f"and a domain it has, or link a task it can see (rule: visibility)")
+            raise Forbidden(f"{member.address} could not see this research; publish it cross-fleet "
+                            f"with a domain it has, or link a task it can see (rule: visibility)")
         if member.id not in {m.id for m in found}:
             found.append(member)
     return found
