@@ -20,7 +20,7 @@ from fleetctl.errors import Conflict, Invalid
 from fleetctl.models.core import Change, Member
 from fleetctl.services import knowledge_feed, messages, wake_actions, wake_marks, wake_read, wake_render
 from fleetctl.services.wake_read import Item
-from fleetctl.services.wake_sections import CLASSIFY
+from fleetctl.services.wake_sections import READERS
 from fleetctl.services.wake_streams import to_member
 from fleetctl.wake_layout import BY_KEY, MARKED
 
@@ -82,7 +82,7 @@ def peek(member: Member, max_chars: int | None = None, commands: str | None = No
     sections, counts, waiting}`. `sections` hold exactly the items the prompt shows."""
     budget, style = _max_chars(max_chars), _style(commands)
     before = wake_marks.current(member)
-    sections = [wake_read.read(member, key, mark, CLASSIFY[BY_KEY[key].kind])
+    sections = [wake_read.read(member, key, mark, READERS[BY_KEY[key].kind].classify)
                 for key, mark in zip(MARKED, before, strict=True)]
     pinned = _pinned(member)
     prompt = wake_render.Prompt(member.address, sections, pinned, style, wake_read.PAGE)

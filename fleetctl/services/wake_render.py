@@ -11,69 +11,13 @@ from __future__ import annotations
 
 from fleetctl.services import wake_actions
 from fleetctl.services.wake_read import Item, Section
+from fleetctl.services.wake_sections import READERS
 from fleetctl.wake_layout import BY_KEY
-
-TITLE_CHARS = 120
-NOTE_CHARS = 300
-
-TASK_EVENTS = {
-    "assigned": "assigned to you by {by}",
-    "in_review": "waiting for your review (assignee {assignee})",
-    "claimed": "your task was claimed by {by}",
-    "accepted": "your task was accepted by {by}",
-    "rejected": "your task was rejected by {by}",
-    "done": "your task is done ({by})",
-    "approved": "approved by {by}",
-    "changes_requested": "changes requested by {by}",
-    "cancelled": "cancelled by {by}",
-}
-
-
-def clip(text: str | None, limit: int = TITLE_CHARS) -> str:
-    """One line of at most `limit` characters."""
-    text = " ".join((text or "").split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _said(note: str | None) -> str:
-    return f': "{clip(note, NOTE_CHARS)}"' if note else ""
-
-
-def _knowledge(item: dict) -> str:
-    replaces = f" (replaces #{item['supersedes']})" if item.get("supersedes") else ""
-    return f"#{item['id']} [{item['kind']}] {clip(item['title'])} by {item['author']}{replaces}"
-
-
-def _message(item: dict) -> str:
-    reply = f" (a reply in thread #{item['thread']})" if item.get("reply_to") else ""
-    return f"#{item['id']} \"{clip(item['subject'])}\" from {item['sender']}{reply}"
-
-
-def _task(item: dict) -> str:
-    event = TASK_EVENTS.get(item["event"], item["event"]).format(**item)
-    return f"#{item['id']} {clip(item['title'])} [{item['state']}, {item['priority']}]: {event}{_said(item['note'])}"
-
-
-def _research(item: dict) -> str:
-    head = f"#{item['id']} {clip(item['title'])} by {item['author']} (confidence {item['confidence']})"
-    if item["event"] == "review_requested":
-        return f"{head}: review requested (revision {item['revision']})"
-    return f"{head}: {item['verdict']} by {item['reviewer']}{_said(item['comment'])}; now {item['state']}"
-
-
-def _document(item: dict) -> str:
-    count = item["new_versions"]
-    return (f"{item['address']} v{item['version']} {clip(item['title']) or '(untitled)'}: "
-            f"{count} new version{'s' if count != 1 else ''} by {item['author']}")
-
-
-LINES = {"knowledge": _knowledge, "message": _message, "task": _task, "research": _research, "document": _document}
-"""How an item of each change kind reads in the prompt."""
 
 
 def item_text(key: str, item: Item, style: str) -> str:
     """One item: its line, then one line per action (a single action goes on the item's line)."""
-    text = f"- {LINES[BY_KEY[key].kind](item.data)}"
+    text = f"- {READERS[BY_KEY[key].kind].line(item.data)}"
     if len(item.actions) == 1:
         return f"{text} -> `{item.actions[0].command(style)}`"
     return "\n".join([text] + [f"  - {a.label}: `{a.command(style)}`" for a in item.actions])
