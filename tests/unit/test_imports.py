@@ -15,6 +15,11 @@ CLI = "the CLI loads only what the command it runs needs, so `fleetctl --version
 SERVER = "a local command (serve, fleet, db) loads the server stack (flask, peewee) only when it runs"
 SETTINGS_TODO = "TODO(lead): settings helper's file (db, migrations, server/app); move up or justify after the merge"
 QUICKSTART_TODO = "TODO(lead): client helper's file (quickstart <-> quickstart_stories); prune after the merge"
+# Cycles that only lazy imports close (so Python runs them, but the modules still depend on each other).
+HIDDEN_CYCLES = [
+    ["fleetctl.cli.app", "fleetctl.cli.helptext"],  # TODO(lead): client helper's files
+    ["fleetctl.quickstart", "fleetctl.quickstart_stories"],  # TODO(lead): the client helper breaks it
+]
 LAZY_IMPORTS = {
     "fleetctl.cli.agents:fleetctl.config": CLI,
     "fleetctl.cli.app:fleetctl.client": CLI,
@@ -144,12 +149,17 @@ def function_imports(name: str, tree: ast.Module, modules: set[str]) -> set[str]
     return found
 
 
-def graph() -> dict[str, set[str]]:
-    """Module -> the fleetctl modules it imports when it loads."""
+def graph(lazy: bool = False) -> dict[str, set[str]]:
+    """Module -> the fleetctl modules it imports when it loads (with `lazy`, also inside its functions)."""
     trees = sources()
     modules = set(trees)
-    return {name: {t for node in module_level_imports(tree) for t in targets(node, name, modules)} - {name}
+    return {name: {t for node in (_all_imports(tree) if lazy else module_level_imports(tree))
+                   for t in targets(node, name, modules)} - {name}
             for name, tree in trees.items()}
+
+
+def _all_imports(tree: ast.Module) -> list[ast.Import | ast.ImportFrom]:
+    return [node for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))]
 
 
 def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
@@ -185,6 +195,10 @@ def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
 
 def test_the_import_graph_has_no_cycle():
     assert cycles(graph()) == []
+
+
+def test_no_lazy_import_hides_a_cycle():
+    assert cycles(graph(lazy=True)) == HIDDEN_CYCLES
 
 
 def test_the_cycle_finder_finds_a_cycle():
