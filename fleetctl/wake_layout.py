@@ -6,16 +6,16 @@ are read from the change sequence, written as a line, and opened), and how its n
 to the streams of each member it concerns (`tasks@42`) or broadcast by domain (`knowledge:7:infra`).
 Pinned knowledge is not news: it has no mark and shows in every wake.
 
-Plain data on purpose: the CLI and the daemon import it without loading the server stack.
+Plain data on purpose (a NamedTuple: cheaper to define than a dataclass): the CLI and the daemon import
+it at start-up without loading the server stack.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class WakeSection:
+class WakeSection(NamedTuple):
     """One section of the wake prompt."""
 
     key: str
@@ -37,4 +37,3 @@ SECTIONS = (
 BY_KEY = {s.key: s for s in SECTIONS}
 KEYS = tuple(BY_KEY)  # every section, in the order of the JSON answer and the prompt
 MARKED = tuple(s.key for s in SECTIONS if s.marked)  # the news sections, in the order of the cursor's marks
-ADDRESSED = {s.kind: s.key for s in SECTIONS if s.addressed}  # change kind -> its members' section
