@@ -98,14 +98,11 @@ def sources() -> dict[str, ast.Module]:
     return {module_name(p): ast.parse(p.read_text(), str(p)) for p in sorted(PACKAGE.rglob("*.py"))}
 
 
-def targets(node: ast.Import | ast.ImportFrom, here: str, modules: set[str]) -> list[str]:
+def targets(node: ast.Import | ast.ImportFrom, modules: set[str]) -> list[str]:
     """The fleetctl modules an import statement loads (a `from package import module` names the module)."""
     if isinstance(node, ast.Import):
         return [a.name for a in node.names if a.name in modules]
     base = node.module or ""
-    if node.level:
-        package = here.split(".")[: -node.level] if here + ".__init__" not in modules else here.split(".")
-        base = ".".join(package + ([base] if base else []))
     found = [f"{base}.{a.name}" for a in node.names if f"{base}.{a.name}" in modules]
     if base in modules and len(found) < len(node.names):
         found.append(base)
@@ -144,7 +141,7 @@ def function_imports(name: str, tree: ast.Module, modules: set[str]) -> set[str]
                 if isinstance(node, ast.Import):
                     found |= {f"{name}:{fn.name}:{a.name}" for a in node.names}
                 elif isinstance(node, ast.ImportFrom):
-                    inside = targets(node, name, modules) or [node.module]
+                    inside = targets(node, modules) or [node.module]
                     found |= {f"{name}:{fn.name}:{t}" for t in inside}
     return found
 
@@ -154,7 +151,7 @@ def graph(lazy: bool = False) -> dict[str, set[str]]:
     trees = sources()
     modules = set(trees)
     return {name: {t for node in (_all_imports(tree) if lazy else module_level_imports(tree))
-                   for t in targets(node, name, modules)} - {name}
+                   for t in targets(node, modules)} - {name}
             for name, tree in trees.items()}
 
 
@@ -199,6 +196,12 @@ def test_the_import_graph_has_no_cycle():
 
 def test_no_lazy_import_hides_a_cycle():
     assert cycles(graph(lazy=True)) == HIDDEN_CYCLES
+
+
+def test_imports_are_absolute():
+    relative = [name for name, tree in sources().items()
+                for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.level]
+    assert relative == []
 
 
 def test_the_cycle_finder_finds_a_cycle():
