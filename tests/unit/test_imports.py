@@ -153,19 +153,18 @@ def dynamic_target(node: ast.AST) -> str | None:
 
 
 def function_imports(name: str, tree: ast.Module, modules: set[str]) -> set[str]:
-    """`module:function:imported` for every import inside a function body (or lambda) of one module, the
+    """`module:imported module` for every import inside a function body (or lambda) of one module, the
     calls of `importlib.import_module` and `__import__` included."""
     found = set()
     for fn in ast.walk(tree):
         if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
-            where = getattr(fn, "name", "<lambda>")
             for node in ast.walk(fn):
                 if isinstance(node, ast.Import):
-                    found |= {f"{name}:{where}:{a.name}" for a in node.names}
+                    found |= {f"{name}:{a.name}" for a in node.names}
                 elif isinstance(node, ast.ImportFrom):
-                    found |= {f"{name}:{where}:{t}" for t in targets(node, modules) or [node.module]}
+                    found |= {f"{name}:{t}" for t in targets(node, modules) or [node.module]}
                 elif (target := dynamic_target(node)) is not None:
-                    found.add(f"{name}:{where}:{target}")
+                    found.add(f"{name}:{target}")
     return found
 
 
@@ -234,8 +233,7 @@ def test_the_cycle_finder_finds_a_cycle():
 def lazy_imports() -> set[str]:
     """`module:imported module` for every import inside a function of the package."""
     trees = sources()
-    return {f"{key.split(':')[0]}:{key.split(':')[2]}" for name, tree in trees.items()
-            for key in function_imports(name, tree, set(trees))}
+    return {key for name, tree in trees.items() for key in function_imports(name, tree, set(trees))}
 
 
 def test_imports_inside_functions_are_only_the_documented_lazy_ones():
