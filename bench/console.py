@@ -25,15 +25,16 @@ def _seed() -> tuple[str, list[str]]:
 
     _, owner, token = members.create_fleet("console-bench", UNLIMITED)
     members.update(owner, owner.name, {"rate_limit": UNLIMITED})
-    agent, _ = members.register(owner, "worker", rate_limit=UNLIMITED)
+    members.register(owner, "worker", rate_limit=UNLIMITED)
+    agent = members.get_in_fleet(owner, "worker")
     ids = []
     for n in range(20):
         task = tasks.create(owner, f"Task {n}", body="Some **markdown** body.\n\n- a\n- b", priority="high",
                             assign="worker")
         for action in ("accept", "start", "submit"):
-            task_actions.act(agent, task.id, action, note="done" if action == "submit" else None)
+            task_actions.act(agent, task["id"], action, note="done" if action == "submit" else None)
         knowledge.publish(agent, "tip", f"Tip {n}", body="text " * 50)
-        ids.append(task.id)
+        ids.append(task["id"])
     pages = ["/ui/review", "/ui/tasks", f"/ui/tasks/{ids[0]}", "/ui/knowledge", "/ui/inbox", "/ui/members"]
     return token, pages
 

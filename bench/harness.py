@@ -87,8 +87,8 @@ def bootstrap(db_url: str) -> Setup:
     setup = Setup(fleet.name, Agent(owner.address, token))
 
     def register(name: str, domains: list[str]) -> Agent:
-        member, tok = members.register(owner, name, "agent", domains, rate_limit=UNLIMITED)
-        return Agent(member.address, tok)
+        minted = members.register(owner, name, "agent", domains, rate_limit=UNLIMITED)
+        return Agent(minted["member"]["address"], minted["token"])
 
     setup.agents = [register(f"agent-{i}", ["bench"]) for i in range(AGENTS)]
     setup.reader = register("reader", ["d1"])

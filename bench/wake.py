@@ -48,7 +48,8 @@ def _crowd(total: int) -> None:
     """Members of the bench fleet up to `total`, written in bulk (they need no tokens to be woken)."""
     from fleetctl import db
     from fleetctl.models.core import Fleet, Member
-    from fleetctl.models.wake import SECTIONS, WakeMarks
+    from fleetctl.models.wake import WakeMarks
+    from fleetctl.wake_layout import MARKED
 
     fleet = Fleet.get(Fleet.name == "bench")
     have = Member.select().where(Member.fleet == fleet.id).count()
@@ -59,7 +60,7 @@ def _crowd(total: int) -> None:
             Member.insert_many(rows[start:start + 400]).execute()
         ids = [m.id for m in Member.select(Member.id).where(Member.fleet == fleet.id, Member.name.startswith("crowd-"))]
         for start in range(0, len(ids), 400):
-            WakeMarks.insert_many([{"member": i, **dict.fromkeys(SECTIONS, 0)} for i in ids[start:start + 400]]) \
+            WakeMarks.insert_many([{"member": i, **dict.fromkeys(MARKED, 0)} for i in ids[start:start + 400]]) \
                 .on_conflict_ignore().execute()
 
 

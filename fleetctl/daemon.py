@@ -24,6 +24,7 @@ from typing import TextIO
 
 from fleetctl.client import Client
 from fleetctl.errors import ExitCode, FleetError, Unreachable
+from fleetctl.wake_layout import MARKED
 
 BACKOFF_CAP = 900.0
 RECONNECT_CAP = 30.0  # a server that went away is retried at least this often
@@ -137,7 +138,7 @@ class Daemon:
             if self.verbose_empty:
                 self.say(f"{self.last} (cursor {data['cursor']})")
             return 0
-        counts = [c for key, c in data.get("counts", {}).items() if key != "pinned"]
+        counts = [c for key, c in data.get("counts", {}).items() if key in MARKED]
         news = f"{sum(c['total'] for c in counts)}{'+' if any(c['more'] for c in counts) else ''}"
         who = self._name(target)
         with self.slots:

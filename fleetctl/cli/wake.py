@@ -15,10 +15,10 @@ import typer
 from fleetctl.cli import output
 from fleetctl.cli.app import FleetTyper, client, json_mode, state, with_json
 from fleetctl.errors import FleetError
+from fleetctl.wake_layout import KEYS as SECTIONS
 
 HOOK_TIMEOUT = 10.0
 DEFAULT_MAX_CHARS = 8000
-SECTIONS = ("breaking", "messages", "tasks", "research", "knowledge", "documents", "pinned")
 
 wake_app = FleetTyper(
     help="Your news since your last wake, as a prompt for a model; hands over what the prompt shows.",

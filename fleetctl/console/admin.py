@@ -82,19 +82,18 @@ def _fields(form, with_flags: bool) -> dict:
     return fields
 
 
-def _minted(action: str, member, token: str):
-    return page("minted.html", 201 if action == "agent.register" else 200, action=action,
-                member=members.to_dict(member), token=token)
+def _minted(action: str, answer: dict):
+    return page("minted.html", 201 if action == "agent.register" else 200, action=action, **answer)
 
 
 @bp.route("/members", methods=["POST"])
 def member_register():
     _owner()
     name = request.form.get("name", "").strip()
-    member, token = perform("agent.register", None,
-                            lambda: members.register(g.console.member, name, **_fields(request.form, False)),
-                            status=201, found=lambda minted: f"agent:{minted[0].address}")
-    return _minted("agent.register", member, token)
+    answer = perform("agent.register", None,
+                     lambda: members.register(g.console.member, name, **_fields(request.form, False)),
+                     status=201, found=lambda minted: f"agent:{minted['member']['address']}")
+    return _minted("agent.register", answer)
 
 
 def _resource(name: str) -> str:
@@ -116,8 +115,8 @@ def member_revoke(name):
 
 @bp.route("/members/<name>/token", methods=["POST"])
 def member_rotate(name):
-    member, token = perform("token.rotate", _resource(name), lambda: members.rotate(g.console.member, name))
-    return _minted("token.rotate", member, token)
+    answer = perform("token.rotate", _resource(name), lambda: members.rotate(g.console.member, name))
+    return _minted("token.rotate", answer)
 
 
 @bp.route("/audit")

@@ -30,13 +30,13 @@ def knowledge_list():
 @bp.route("/knowledge/<int:id>")
 def knowledge_show(id):
     me = g.console.member
-    entry = knowledge.to_dict(knowledge.get(me, id))
-    chain = [knowledge.to_dict(e) for e in knowledge.chain(me, id)]
+    entry = knowledge.show(me, id)
+    chain = knowledge.chain(me, id)
     return page("entry.html", entry=entry, chain=chain)
 
 
 def _entry_action(id: int, verb: str, call):
-    perform(f"knowledge.{verb}", None, lambda: call(g.console.member, id), found=lambda e: f"knowledge:{e.id}")
+    perform(f"knowledge.{verb}", None, lambda: call(g.console.member, id), found=lambda e: f"knowledge:{e['id']}")
     return done(".knowledge_show", f"knowledge.{verb}", id=id)
 
 

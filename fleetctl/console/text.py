@@ -10,6 +10,8 @@ import nh3
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
+from fleetctl.errors import Invalid
+
 # Raw HTML in markdown is shown as text (html=False), images become links (no resource from another
 # host), and nh3 cleans what markdown-it produced as a second, independent line of defence.
 _md = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"]).disable("image")
@@ -75,8 +77,6 @@ MAX_NUMBER = 2**62  # the largest id or count a form may give (the API's own bou
 
 def number(value: str | None, what: str) -> int | None:
     """A whole number typed into a form field (empty: not given)."""
-    from fleetctl.errors import Invalid
-
     if not optional(value):
         return None
     try:

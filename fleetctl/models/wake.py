@@ -11,8 +11,6 @@ from peewee import BigIntegerField, DateTimeField, ForeignKeyField
 from fleetctl.models.base import BaseModel, utcnow
 from fleetctl.models.core import Member
 
-SECTIONS = ("breaking", "messages", "tasks", "research", "knowledge", "documents")
-
 
 class WakeCursor(BaseModel):
     """The last change sequence number a member acknowledged (absent row = 0, a new member)."""
@@ -26,8 +24,8 @@ class WakeCursor(BaseModel):
 
 
 class WakeMarks(BaseModel):
-    """Per member and news section, the last change `seq` handed over: every row of the member's
-    streams of that section up to it was shown (or was no longer news)."""
+    """Per member and news section (`wake_layout.MARKED`), the last change `seq` handed over: every row of the
+    member's streams of that section up to it was shown (or was no longer news)."""
 
     member = ForeignKeyField(Member, primary_key=True, on_delete="CASCADE")
     breaking = BigIntegerField(default=0)

@@ -25,16 +25,12 @@ def _resource(name: str) -> str:
     return f"agent:{name}" if "/" in name else f"agent:{g.member.fleet.name}/{name}"
 
 
-def _minted(member, token: str) -> dict:
-    return {"token": token, "member": members.to_dict(member)}
-
-
 @route(bp, "/agents", "POST", summary="Register a member (owner only); returns its token once.",
        action="agent.register", body=REGISTER, status=201)
 def register(body):
-    member, token = members.register(g.member, **body)
-    g.resource = f"agent:{member.address}"
-    return _minted(member, token)
+    answer = members.register(g.member, **body)
+    g.resource = f"agent:{answer['member']['address']}"
+    return answer
 
 
 @route(bp, "/agents", summary="List the members of the caller's fleet.", query=PAGE)
@@ -44,34 +40,33 @@ def list_agents(query):
 
 @route(bp, "/agents/<path:name>", summary="Show one member of the caller's fleet.")
 def show(name):
-    return members.to_dict(members.get_in_fleet(g.member, name))
+    return members.show(g.member, name)
 
 
 @route(bp, "/agents/<path:name>", "PATCH", summary="Change only the fields given (owner only).",
        action="agent.update", body=MEMBER_FIELDS)
 def update(name, body):
     g.resource = _resource(name)
-    return members.to_dict(members.update(g.member, name, body))
+    return members.update(g.member, name, body)
 
 
 @route(bp, "/agents/<path:name>/revoke", "POST", summary="Revoke a member and its tokens (owner only).",
        action="agent.revoke")
 def revoke(name):
     g.resource = _resource(name)
-    return members.to_dict(members.revoke(g.member, name))
+    return members.revoke(g.member, name)
 
 
 @route(bp, "/tokens/rotate", "POST", summary="Rotate the caller's own token; the old one dies at once.",
        action="token.rotate")
 def rotate_own():
-    member, token = members.rotate(g.member)
-    g.resource = f"agent:{member.address}"
-    return _minted(member, token)
+    answer = members.rotate(g.member)
+    g.resource = f"agent:{answer['member']['address']}"
+    return answer
 
 
 @route(bp, "/agents/<path:name>/token", "POST", summary="Rotate a member's token (owner, or the member itself).",
        action="token.rotate")
 def rotate(name):
     g.resource = _resource(name)
-    member, token = members.rotate(g.member, name)
-    return _minted(member, token)
+    return members.rotate(g.member, name)

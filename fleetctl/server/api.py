@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import re
 from dataclasses import dataclass
 
@@ -86,8 +87,6 @@ def json_body() -> object:
     if not raw:
         return {}
     try:
-        import json
-
         return json.loads(raw)
     except (ValueError, RecursionError) as exc:
         raise BadRequest(f"request body is not valid JSON: {str(exc)[:120]}") from exc

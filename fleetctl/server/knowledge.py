@@ -43,7 +43,7 @@ SEARCH = {
 @route(bp, "/knowledge", "POST", summary="Publish a knowledge entry (optionally superseding one).",
        action="knowledge.publish", body=PUBLISH, status=201)
 def publish(body):
-    return knowledge.to_dict(knowledge.publish(g.member, **body))
+    return knowledge.publish(g.member, **body)
 
 
 @route(bp, "/knowledge", summary="The caller's feed: visible, in its domains, pinned first, then newest.",
@@ -60,27 +60,27 @@ def search(query):
 
 @route(bp, "/knowledge/<int:id>", summary="Show one entry.")
 def show(id):
-    return knowledge.to_dict(knowledge.get(g.member, id))
+    return knowledge.show(g.member, id)
 
 
 @route(bp, "/knowledge/<int:id>/chain", summary="The supersession chain through an entry, oldest first.")
 def chain(id):
-    return {"items": [knowledge.to_dict(e, full=False) for e in knowledge.chain(g.member, id)], "next": None}
+    return {"items": knowledge.chain(g.member, id, full=False), "next": None}
 
 
 @route(bp, "/knowledge/<int:id>/pin", "POST", summary="Pin an entry (any member of its fleet).",
        action="knowledge.pin")
 def pin(id):
-    return knowledge.to_dict(knowledge.pin(g.member, id))
+    return knowledge.pin(g.member, id)
 
 
 @route(bp, "/knowledge/<int:id>/unpin", "POST", summary="Unpin an entry (its author or an owner).",
        action="knowledge.unpin")
 def unpin(id):
-    return knowledge.to_dict(knowledge.unpin(g.member, id))
+    return knowledge.unpin(g.member, id)
 
 
 @route(bp, "/knowledge/<int:id>/retire", "POST", summary="Retire an entry for good (its author or an owner).",
        action="knowledge.retire")
 def retire(id):
-    return knowledge.to_dict(knowledge.retire(g.member, id))
+    return knowledge.retire(g.member, id)

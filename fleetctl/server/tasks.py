@@ -44,7 +44,7 @@ ACTION = {
 @route(bp, "/tasks", "POST", summary="Create a task (optionally assigned or routed at once).",
        action="task.create", body=CREATE, status=201)
 def create(body):
-    return tasks.to_dict(tasks.create(g.member, **body))
+    return tasks.create(g.member, **body)
 
 
 @route(bp, "/tasks", summary="List tasks the caller can see, newest first.", query=LIST)
@@ -68,4 +68,4 @@ def show(id):
 def act(id, body):
     g.action = f"task.{body['action']}"
     g.resource = f"task:{id}"
-    return tasks.to_dict(task_actions.act(g.member, id, **body))
+    return task_actions.act(g.member, id, **body)

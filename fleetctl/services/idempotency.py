@@ -21,6 +21,10 @@ import threading
 import time
 from dataclasses import dataclass
 
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from peewee import IntegrityError
 
 from fleetctl import db
@@ -67,10 +71,6 @@ class KeyReused(Invalid):
 
 
 def _cipher(credential: str, salt: bytes):
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-
     key = HKDF(algorithm=hashes.SHA256(), length=32, salt=salt, info=_INFO).derive(credential.encode())
     return AESGCM(key)
 
@@ -84,8 +84,6 @@ def seal(credential: str, context: bytes, plaintext: bytes) -> str:
 
 def unseal(credential: str, context: bytes, text: str) -> bytes:
     """Decrypt a sealed answer; another credential cannot (422)."""
-    from cryptography.exceptions import InvalidTag
-
     raw = base64.b64decode(text)
     try:
         return _cipher(credential, raw[:16]).decrypt(raw[16:28], raw[28:], context)

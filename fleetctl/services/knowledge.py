@@ -138,7 +138,7 @@ def sweep_expired(now: dt.datetime) -> None:
 
 def publish(caller: Member, kind: str, title: str, body: str | None = None, domains: list[str] | None = None,
             supersedes: int | None = None, expires_at: str | None = None, expires_in: str | None = None,
-            pinned: bool = False, visibility: str | None = None) -> Knowledge:
+            pinned: bool = False, visibility: str | None = None) -> dict:
     """Publish an entry; with `supersedes`, it replaces that entry of the caller's own fleet."""
     now = utcnow()
     fields = {"kind": validate.choice(kind, KINDS, "kind"), "title": _title(title), "body": validate.body(body),
@@ -172,11 +172,17 @@ def publish(caller: Member, kind: str, title: str, body: str | None = None, doma
                        wake_streams.broadcast(section, caller.fleet_id, entry.domains, entry.visibility),
                        actor_id=caller.id)
     entry.author = caller  # the entry as written; no read-back
-    return entry
+    return to_dict(entry)
 
 
-def chain(caller: Member, entry_id: int) -> list[Knowledge]:
-    """The supersession chain through an entry, oldest first (entries the caller cannot see end it)."""
+def show(caller: Member, entry_id: int) -> dict:
+    """One entry the caller may see, as JSON."""
+    return to_dict(get(caller, entry_id))
+
+
+def chain(caller: Member, entry_id: int, full: bool = True) -> list[dict]:
+    """The supersession chain through an entry, oldest first (entries the caller cannot see end it); as list
+    items with `full=False`."""
     entry = get(caller, entry_id)
     older, newer = [], []
     for link, out in (("supersedes", older), ("superseded_by", newer)):
@@ -187,7 +193,7 @@ def chain(caller: Member, entry_id: int) -> list[Knowledge]:
             except NotFound:
                 break
             out.append(cursor)
-    return [*reversed(older), entry, *newer]
+    return [to_dict(e, full) for e in [*reversed(older), entry, *newer]]
 
 
 def _own(caller: Member, entry: Knowledge, what: str) -> None:
@@ -201,7 +207,7 @@ def _author_or_owner(caller: Member, entry: Knowledge, what: str) -> None:
         raise Forbidden(f"only the author ({entry.author.address}) or an owner can {what} this entry")
 
 
-def pin(caller: Member, entry_id: int) -> Knowledge:
+def pin(caller: Member, entry_id: int) -> dict:
     """Pin an entry of the caller's fleet (any member of that fleet)."""
     entry = get(caller, entry_id)
     _own(caller, entry, "pin")
@@ -210,20 +216,20 @@ def pin(caller: Member, entry_id: int) -> Knowledge:
     with db.write():
         # Pinned entries are in every wake already: a pin is not news of its own.
         Knowledge.update(pinned=True).where(Knowledge.id == entry_id).execute()
-    return get(caller, entry_id)
+    return show(caller, entry_id)
 
 
-def unpin(caller: Member, entry_id: int) -> Knowledge:
+def unpin(caller: Member, entry_id: int) -> dict:
     """Unpin an entry (its author or an owner of its fleet)."""
     entry = get(caller, entry_id)
     _author_or_owner(caller, entry, "unpin")
     if entry.pinned:
         with db.write():
             Knowledge.update(pinned=False).where(Knowledge.id == entry_id).execute()
-    return get(caller, entry_id)
+    return show(caller, entry_id)
 
 
-def retire(caller: Member, entry_id: int) -> Knowledge:
+def retire(caller: Member, entry_id: int) -> dict:
     """Take an entry out of the feed for good (its author or an owner of its fleet)."""
     entry = get(caller, entry_id)
     _author_or_owner(caller, entry, "retire")
@@ -231,4 +237,4 @@ def retire(caller: Member, entry_id: int) -> Knowledge:
     with db.write():
         (Knowledge.update(state="retired")
          .where(Knowledge.id == entry_id, Knowledge.state.in_(("current", "expired"))).execute())
-    return get(caller, entry_id)
+    return show(caller, entry_id)

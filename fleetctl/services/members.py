@@ -29,6 +29,7 @@ def whoami(member: Member) -> dict:
 
 
 def to_dict(member: Member) -> dict:
+    """The member as JSON."""
     return {"name": member.name, "fleet": member.fleet.name, "address": member.address,
             "role": member.role, "domains": member.domains, "cross_fleet": member.cross_fleet,
             "allow_fleets": member.allow_fleets, "rate_limit": member.rate_limit,
@@ -104,7 +105,7 @@ def resolve(caller: Member, address: str) -> Member:
 
 def register(caller: Member, name: str, role: str | None = None, domains: list[str] | None = None,
              cross_fleet: bool = False, allow_fleets: list[str] | None = None,
-             rate_limit: int | None = None) -> tuple[Member, str]:
+             rate_limit: int | None = None) -> dict:
     """An owner registers a member of its own fleet; returns it with its first token."""
     require_owner(caller, "agent register")
     validate.member_name(name)
@@ -124,7 +125,17 @@ def register(caller: Member, name: str, role: str | None = None, domains: list[s
     except IntegrityError:  # a concurrent registration of the same name won (PostgreSQL's unique index)
         raise taken from None
     member = get_in_fleet(caller, name)
-    return member, tokens.mint(member)
+    return minted(member, tokens.mint(member))
+
+
+def minted(member: Member, token: str) -> dict:
+    """A member with a token just minted for it (shown once)."""
+    return {"token": token, "member": to_dict(member)}
+
+
+def show(caller: Member, name: str) -> dict:
+    """A member of the caller's own fleet, as JSON."""
+    return to_dict(get_in_fleet(caller, name))
 
 
 def addresses(member_ids) -> dict[int, str]:
@@ -151,7 +162,7 @@ def _other_owner(member: Member) -> bool:
                                  Member.revoked_at.is_null()).exists()
 
 
-def update(caller: Member, name: str, changes: dict) -> Member:
+def update(caller: Member, name: str, changes: dict) -> dict:
     """Change only the fields given: role, domains, cross_fleet, allow_fleets, rate_limit."""
     require_owner(caller, "agent update")
     member = get_in_fleet(caller, name)
@@ -172,10 +183,10 @@ def update(caller: Member, name: str, changes: dict) -> Member:
                            f"make another member owner first")
         member.save()
     tokens.cache.drop_member(member.id)
-    return member
+    return to_dict(member)
 
 
-def revoke(caller: Member, name: str) -> Member:
+def revoke(caller: Member, name: str) -> dict:
     """Revoke a member and all its tokens at once."""
     require_owner(caller, "agent revoke")
     member = get_in_fleet(caller, name)
@@ -186,10 +197,10 @@ def revoke(caller: Member, name: str) -> Member:
             member.revoked_at = utcnow()
             member.save()
     tokens.revoke_member_tokens(member)
-    return member
+    return to_dict(member)
 
 
-def rotate(caller: Member, name: str | None = None) -> tuple[Member, str]:
+def rotate(caller: Member, name: str | None = None) -> dict:
     """A new token for the caller (any member) or, for owners, for a named member; old ones die."""
     if name is None:
         member = caller
@@ -207,4 +218,4 @@ def rotate(caller: Member, name: str | None = None) -> tuple[Member, str]:
         tokens.revoke_member_tokens(member)
         token = tokens.mint(member, secret)
     tokens.cache.drop_member(member.id)  # again after commit: a request may have re-cached meanwhile
-    return member, token
+    return minted(member, token)

@@ -19,7 +19,10 @@ from fleetctl.errors import Invalid
 from fleetctl.models.base import iso, utcnow
 from fleetctl.models.core import AuditEntry, Change, Member
 from fleetctl.models.messages import Delivery
-from fleetctl.models.wake import SECTIONS, WakeMarks
+from fleetctl.models.wake import WakeMarks
+from fleetctl.services import audit
+from fleetctl.services.knowledge import parse_duration
+from fleetctl.wake_layout import MARKED
 
 log = logging.getLogger("fleetctl.prune")
 DEFAULT_RETENTION = "90d"
@@ -31,8 +34,6 @@ MAX_RETENTION = dt.timedelta(days=36500)
 
 def retention(text: str) -> dt.timedelta:
     """A retention such as 90d, 12h or 2w; 0, negative or nonsense is an Invalid (exit 2)."""
-    from fleetctl.services.knowledge import parse_duration
-
     delta = parse_duration(text)
     if delta > MAX_RETENTION:
         raise Invalid(f"invalid retention {text!r}: at most 100 years")
@@ -57,8 +58,6 @@ def _batches(model, key, condition, dry_run: bool) -> int:
 
 def audit_log(before: dt.datetime, dry_run: bool = False) -> int:
     """Audit records written before `before`."""
-    from fleetctl.services import audit
-
     audit.writer.flush()
     return _batches(AuditEntry, AuditEntry.id, AuditEntry.at < before, dry_run)
 
@@ -87,7 +86,7 @@ def changes(before: dt.datetime, dry_run: bool = False) -> int:
     """
     old = Change.created_at < before
     total = _batches(Change, Change.seq, old & Change.stream.is_null(), dry_run)
-    for section in SECTIONS:
+    for section in MARKED:
         live, revoked = _marks(section)
         for member_id, mark in live.items():
             if mark:

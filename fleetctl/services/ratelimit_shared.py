@@ -27,6 +27,7 @@ import socket
 import threading
 import time
 
+from fleetctl import db
 from fleetctl import settings
 from fleetctl.services.ratelimit import SlidingWindow, Verdict
 
@@ -179,8 +180,6 @@ class SharedWindow(SlidingWindow):
     def _trouble(self, exc: Exception) -> None:
         """Drop this thread's connection (the next try reconnects); log the first failure of an outage
         only (the sync retries every interval and resynchronises when the database is back)."""
-        from fleetctl import db
-
         if db.is_outage(exc):
             db.outage_seen()
         if not self._failing:
@@ -262,8 +261,6 @@ class SharedWindow(SlidingWindow):
             self._thread = None
 
     def _run(self) -> None:
-        from fleetctl import db
-
         while not self._stop.wait(self.interval):
             if db.database.obj is not self.database:
                 return  # the process moved to another database (tests): this limiter is retired

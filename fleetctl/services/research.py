@@ -18,7 +18,7 @@ from fleetctl.models.base import iso
 from fleetctl.models.core import Fleet, Member
 from fleetctl.models.research import STATES, Research, ResearchReview, ResearchReviewer
 from fleetctl.models.tasks import Task
-from fleetctl.services import changes, members, paging, policy, previews, quota, tasks, validate, wake_streams
+from fleetctl.services import changes, members, paging, policy, previews, quota, task_access, validate, wake_streams
 from fleetctl.services import visibility as access
 
 KIND = "research"
@@ -27,7 +27,7 @@ MAX_SOURCES = 100
 
 def visible(member: Member):
     """SQL condition: research `member` may see (its own rule, or through the linked task)."""
-    seen_tasks = Task.select(Task.id).where(tasks.visible(member))
+    seen_tasks = Task.select(Task.id).where(task_access.visible(member))
     return access.visible_clause(Research, KIND, member) | Research.task.in_(seen_tasks)
 
 
@@ -35,7 +35,8 @@ def can_see(member: Member, item: Research) -> bool:
     """The rule of `visible` for one (possibly unsaved) piece of research."""
     if access.can_see(member, item):
         return True
-    return item.task_id is not None and Task.select().where(Task.id == item.task_id, tasks.visible(member)).exists()
+    return item.task_id is not None and (
+        Task.select().where(Task.id == item.task_id, task_access.visible(member)).exists())
 
 
 def get_visible(member: Member, research_id: int) -> Research:
@@ -118,7 +119,7 @@ def publish(caller: Member, title: str, confidence: float, question: str | None 
     if "title" not in fields or "confidence" not in fields:
         raise Invalid("title and confidence are required")
     if task is not None:
-        task = tasks.get_task(caller, task).id
+        task = task_access.get_task(caller, task).id
     item = Research(fleet=caller.fleet_id, author=caller.id, task=task, **fields)
     asked = resolve_reviewers(caller, item, reviewers)
     item.state = "in_review" if asked else "draft"

@@ -18,8 +18,9 @@ from fleetctl.errors import Conflict, Forbidden, Invalid
 from fleetctl.models.base import utcnow
 from fleetctl.models.core import Fleet, Member
 from fleetctl.models.tasks import ACTIVE_STATES, STATES, Task, TaskDependency
-from fleetctl.services import changes, members, policy, quota, validate, wake_streams
-from fleetctl.services.tasks import add_history, get_task
+from fleetctl.services import changes, documents, members, policy, quota, research, validate, wake_streams
+from fleetctl.services.task_access import add_history, get_task
+from fleetctl.services.task_render import to_dict
 
 LINK = re.compile(r"^(research:[1-9][0-9]{0,17}|doc:([a-z0-9][a-z0-9-]{0,39}/)?[a-z0-9][a-z0-9._-]{0,99})$")
 MAX_LINKS = 50
@@ -102,8 +103,6 @@ def _check_input(action: str, member: str | None, reason: str | None, note: str 
 
 def _check_links_exist(caller: Member, links: list[str] | None) -> None:
     """Each linked research or document exists and the caller can see it, else 404."""
-    from fleetctl.services import documents, research
-
     for link in links or []:
         kind, _, ref = link.partition(":")
         if kind == "research":
@@ -113,7 +112,7 @@ def _check_links_exist(caller: Member, links: list[str] | None) -> None:
 
 
 def act(caller: Member, task_id: int, action: str, member: str | None = None, reason: str | None = None,
-        note: str | None = None, links: list[str] | None = None, version: int | None = None) -> Task:
+        note: str | None = None, links: list[str] | None = None, version: int | None = None) -> dict:
     """Move a task with one action of DESIGN's table; returns the task after the move."""
     text = _check_input(action, member, reason, note, links)
     _check_links_exist(caller, links)
@@ -124,7 +123,7 @@ def act(caller: Member, task_id: int, action: str, member: str | None = None, re
                            version=task.version)
         quota.charge(caller.fleet_id, quota.size_of(text, links))
         apply(caller, task, action, member=member, note=text, links=links)
-    return task
+    return to_dict(task)
 
 
 def apply(caller: Member, task: Task, action: str, member: str | None = None, note: str = "",

@@ -1,78 +1,28 @@
-"""Tasks: create, read, list and the `ready` queue; rendering to the JSON of DESIGN §2.
+"""Tasks: create, read, list and the `ready` queue.
 
-Transitions live in `task_actions`. A task belongs to its creator's fleet; it is visible to that
-fleet, to cross-fleet members sharing a domain when it is cross-fleet, and always to its assignee
-(a member of another fleet assigned a task can see and act on it).
+Transitions live in `task_actions`, the JSON of DESIGN §2 in `task_render`. A task belongs to its
+creator's fleet; it is visible to that fleet, to cross-fleet members sharing a domain when it is
+cross-fleet, and always to its assignee (a member of another fleet assigned a task can see and act on it).
 """
 
 from __future__ import annotations
 
-from peewee import Value, fn
+from peewee import Value
 
 from fleetctl import db
 from fleetctl.errors import Forbidden, Invalid, NotFound
-from fleetctl.models.base import iso
 from fleetctl.models.core import Member
 from fleetctl.models.research import Research
-from fleetctl.models.tasks import PRIORITIES, REVIEWS, STATES, Task, TaskDependency, TaskHistory
-from fleetctl.services import members, paging, previews, quota, validate
+from fleetctl.models.tasks import PRIORITIES, REVIEWS, STATES, Task, TaskDependency
+from fleetctl.services import paging, previews, quota, task_actions, validate
 from fleetctl.services import visibility as access
+from fleetctl.services.task_access import KIND, add_history, get_task, visible
+from fleetctl.services.task_render import render, to_dict
 
-KIND = "task"
 TITLE_MAX = 300
 MAX_DEPENDENCIES = 100
 HIGH_STAKES = ("high", "urgent")
 MAX_ID = 2**63 - 1  # larger ids cannot exist (and would overflow the PostgreSQL driver)
-
-
-def visible(member: Member):
-    """SQL condition: tasks `member` may see."""
-    return access.visible_clause(Task, KIND, member) | (Task.assignee == member.id)
-
-
-def can_see(member: Member, task: Task) -> bool:
-    """The rule of `visible` for one loaded task."""
-    return access.can_see(member, task) or task.assignee_id == member.id
-
-
-def get_task(member: Member, task_id: int) -> Task:
-    """One task the member may see, else 404 exactly as if it did not exist."""
-    return access.get_visible(Task, task_id, member, "task", can_see)
-
-
-def _histories(ids: list[int]) -> dict[int, list[dict]]:
-    history: dict[int, list[dict]] = {i: [] for i in ids}
-    for h in TaskHistory.select().where(TaskHistory.task.in_(ids)).order_by(TaskHistory.id):
-        history[h.task_id].append({"who": h.who, "action": h.action, "from": h.from_state,
-                                   "to": h.to_state, "when": iso(h.at), "note": h.note})
-    return history
-
-
-def render(tasks: list[Task], full: bool = True) -> list[dict]:
-    """Tasks as JSON objects, in three queries whatever the count: with their body and history, or as
-    list items (`full=False`) with `preview`, `body_chars` and `history_count` in their place."""
-    if not tasks:
-        return []
-    ids = [t.id for t in tasks]
-    if full:
-        extra = {i: {"history": h} for i, h in _histories(ids).items()}
-    else:
-        counts = dict(TaskHistory.select(TaskHistory.task, fn.COUNT(TaskHistory.id))
-                      .where(TaskHistory.task.in_(ids)).group_by(TaskHistory.task).tuples())
-        extra = {i: {"history_count": counts.get(i, 0)} for i in ids}
-    names = members.addresses([t.creator_id for t in tasks] + [t.assignee_id for t in tasks])
-    return [{
-        "id": t.id, "title": t.title, **previews.body(t, full), "domains": t.domains, "priority": t.priority,
-        "state": t.state, "creator": names.get(t.creator_id),
-        "assignee": names.get(t.assignee_id) if t.assignee_id else None, "review": t.review,
-        "depends_on": t.depends_on, "visibility": t.visibility, "version": t.version,
-        "created_at": iso(t.created_at), "updated_at": iso(t.updated_at), **extra[t.id],
-    } for t in tasks]
-
-
-def to_dict(task: Task) -> dict:
-    """One task as JSON."""
-    return render([task])[0]
 
 
 def research_ids(task_id: int) -> list[int]:
@@ -84,12 +34,6 @@ def show(member: Member, task_id: int) -> dict:
     """A task with its history, the research linked to it and the links attached on submit."""
     task = get_task(member, task_id)
     return {**to_dict(task), "research": research_ids(task.id), "links": task.links}
-
-
-def add_history(task: Task, member: Member, action: str, from_state: str | None, note: str = "") -> None:
-    """Append one history entry (inside the caller's write transaction)."""
-    TaskHistory.create(task=task.id, member=member.id, who=member.address, action=action,
-                       from_state=from_state, to_state=task.state, note=note or "")
 
 
 def _dependencies(member: Member, ids: list[int] | None) -> list[int]:
@@ -108,13 +52,11 @@ def _dependencies(member: Member, ids: list[int] | None) -> list[int]:
 
 def create(caller: Member, title: str, body: str | None = None, domains: list[str] | None = None,
            priority: str | None = None, review: str | None = None, assign: str | None = None,
-           route: bool = False, depends_on: list[int] | None = None, visibility: str | None = None) -> Task:
+           route: bool = False, depends_on: list[int] | None = None, visibility: str | None = None) -> dict:
     """Create a task in the caller's fleet; `assign` or `route` moves it on in the same transaction.
 
     All or nothing: if the assignment is refused or routing finds nobody, no task is created.
     """
-    from fleetctl.services import task_actions
-
     title = validate.text(title, "title", max_len=TITLE_MAX)
     body = validate.text(body, "body", required=False)
     domains = validate.domains(domains)
@@ -138,7 +80,7 @@ def create(caller: Member, title: str, body: str | None = None, domains: list[st
             task_actions.apply(caller, task, "assign", member=assign)
         elif route:
             task_actions.apply(caller, task, "route")
-    return task
+    return to_dict(task)
 
 
 def _page(query, limit: int | None, after: int | None, newest_first: bool = True) -> dict:

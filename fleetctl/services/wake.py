@@ -18,18 +18,18 @@ import weakref
 
 from fleetctl.errors import Conflict, Invalid
 from fleetctl.models.core import Change, Member
-from fleetctl.models.wake import SECTIONS
 from fleetctl.services import knowledge_feed, messages, wake_actions, wake_marks, wake_read, wake_render
 from fleetctl.services.wake_read import Item
-from fleetctl.services.wake_sections import CLASSIFY
+from fleetctl.services.wake_sections import READERS
 from fleetctl.services.wake_streams import to_member
+from fleetctl.wake_layout import BY_KEY, MARKED
 
 DEFAULT_MAX_CHARS = 8000
 MIN_MAX_CHARS = 200
 MAX_MAX_CHARS = 1_000_000
 PINNED_LIMIT = 20
 MOVE_TRIES = 5
-_MARKS = rf"\d{{1,18}}(?:\.\d{{1,18}}){{{len(SECTIONS) - 1}}}"
+_MARKS = rf"\d{{1,18}}(?:\.\d{{1,18}}){{{len(MARKED) - 1}}}"
 CURSOR = re.compile(rf"^(\d{{1,18}}):({_MARKS}):({_MARKS})$")
 
 
@@ -82,7 +82,8 @@ def peek(member: Member, max_chars: int | None = None, commands: str | None = No
     sections, counts, waiting}`. `sections` hold exactly the items the prompt shows."""
     budget, style = _max_chars(max_chars), _style(commands)
     before = wake_marks.current(member)
-    sections = [wake_read.read(member, key, mark, CLASSIFY[key]) for key, mark in zip(SECTIONS, before, strict=True)]
+    sections = [wake_read.read(member, key, mark, READERS[BY_KEY[key].kind].classify)
+                for key, mark in zip(MARKED, before, strict=True)]
     pinned = _pinned(member)
     prompt = wake_render.Prompt(member.address, sections, pinned, style, wake_read.PAGE)
     text = prompt.fit(budget)
@@ -143,7 +144,7 @@ def _move(member: Member, before: tuple[int, ...], after: tuple[int, ...]) -> bo
     """Move the marks; messages handed over count as delivered."""
     if not wake_marks.move(member, before, after):
         return False
-    index = SECTIONS.index("messages")
+    index = MARKED.index("messages")
     if after[index] > before[index]:
         ids = [ref for (ref,) in Change.select(Change.ref_id).where(
             Change.stream == to_member("messages", member.id), Change.seq > before[index],

@@ -13,7 +13,8 @@ from peewee import fn
 from fleetctl import db
 from fleetctl.models.base import utcnow
 from fleetctl.models.core import Change, Member
-from fleetctl.models.wake import SECTIONS, WakeCursor, WakeMarks
+from fleetctl.models.wake import WakeCursor, WakeMarks
+from fleetctl.wake_layout import MARKED
 
 
 def top_seq() -> int:
@@ -24,7 +25,7 @@ def top_seq() -> int:
 def start(member: Member) -> None:
     """A new member's marks (inside its registration transaction): news starts now, history stays in the feeds."""
     top = top_seq()
-    WakeMarks.insert(member=member.id, **dict.fromkeys(SECTIONS, top)).on_conflict_ignore().execute()
+    WakeMarks.insert(member=member.id, **dict.fromkeys(MARKED, top)).on_conflict_ignore().execute()
 
 
 def current(member: Member) -> tuple[int, ...]:
@@ -32,16 +33,16 @@ def current(member: Member) -> tuple[int, ...]:
     starts at its old single cursor."""
     row = WakeMarks.get_or_none(WakeMarks.member == member.id)
     if row is not None:
-        return tuple(getattr(row, s) for s in SECTIONS)
+        return tuple(getattr(row, s) for s in MARKED)
     old = WakeCursor.get_or_none(WakeCursor.member == member.id)
-    return (old.cursor if old else 0,) * len(SECTIONS)
+    return (old.cursor if old else 0,) * len(MARKED)
 
 
 def move(member: Member, before: tuple[int, ...], after: tuple[int, ...]) -> bool:
     """Set the marks to `after` if they are still `before`; False if someone moved them meanwhile."""
     with db.write():
         # An upgraded member's first move writes its row (a no-op when the row exists).
-        WakeMarks.insert(member=member.id, **dict(zip(SECTIONS, before, strict=True))).on_conflict_ignore().execute()
-        same = [getattr(WakeMarks, s) == v for s, v in zip(SECTIONS, before, strict=True)]
-        return bool(WakeMarks.update(updated_at=utcnow(), **dict(zip(SECTIONS, after, strict=True)))
+        WakeMarks.insert(member=member.id, **dict(zip(MARKED, before, strict=True))).on_conflict_ignore().execute()
+        same = [getattr(WakeMarks, s) == v for s, v in zip(MARKED, before, strict=True)]
+        return bool(WakeMarks.update(updated_at=utcnow(), **dict(zip(MARKED, after, strict=True)))
                     .where(WakeMarks.member == member.id, *same).execute())

@@ -11,78 +11,13 @@ from __future__ import annotations
 
 from fleetctl.services import wake_actions
 from fleetctl.services.wake_read import Item, Section
-
-TITLE_CHARS = 120
-NOTE_CHARS = 300
-
-HEADINGS = {
-    "breaking": "Breaking changes",
-    "messages": "New messages",
-    "tasks": "Tasks waiting on you",
-    "research": "Research waiting on you",
-    "knowledge": "New gotchas, tips and fixes",
-    "documents": "Documents with new versions",
-    "pinned": "Pinned knowledge",
-}
-
-TASK_EVENTS = {
-    "assigned": "assigned to you by {by}",
-    "in_review": "waiting for your review (assignee {assignee})",
-    "claimed": "your task was claimed by {by}",
-    "accepted": "your task was accepted by {by}",
-    "rejected": "your task was rejected by {by}",
-    "done": "your task is done ({by})",
-    "approved": "approved by {by}",
-    "changes_requested": "changes requested by {by}",
-    "cancelled": "cancelled by {by}",
-}
-
-
-def clip(text: str | None, limit: int = TITLE_CHARS) -> str:
-    """One line of at most `limit` characters."""
-    text = " ".join((text or "").split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _said(note: str | None) -> str:
-    return f': "{clip(note, NOTE_CHARS)}"' if note else ""
-
-
-def _knowledge(item: dict) -> str:
-    replaces = f" (replaces #{item['supersedes']})" if item.get("supersedes") else ""
-    return f"#{item['id']} [{item['kind']}] {clip(item['title'])} by {item['author']}{replaces}"
-
-
-def _message(item: dict) -> str:
-    reply = f" (a reply in thread #{item['thread']})" if item.get("reply_to") else ""
-    return f"#{item['id']} \"{clip(item['subject'])}\" from {item['sender']}{reply}"
-
-
-def _task(item: dict) -> str:
-    event = TASK_EVENTS.get(item["event"], item["event"]).format(**item)
-    return f"#{item['id']} {clip(item['title'])} [{item['state']}, {item['priority']}]: {event}{_said(item['note'])}"
-
-
-def _research(item: dict) -> str:
-    head = f"#{item['id']} {clip(item['title'])} by {item['author']} (confidence {item['confidence']})"
-    if item["event"] == "review_requested":
-        return f"{head}: review requested (revision {item['revision']})"
-    return f"{head}: {item['verdict']} by {item['reviewer']}{_said(item['comment'])}; now {item['state']}"
-
-
-def _document(item: dict) -> str:
-    count = item["new_versions"]
-    return (f"{item['address']} v{item['version']} {clip(item['title']) or '(untitled)'}: "
-            f"{count} new version{'s' if count != 1 else ''} by {item['author']}")
-
-
-LINES = {"breaking": _knowledge, "messages": _message, "tasks": _task, "research": _research,
-         "knowledge": _knowledge, "documents": _document, "pinned": _knowledge}
+from fleetctl.services.wake_sections import READERS
+from fleetctl.wake_layout import BY_KEY
 
 
 def item_text(key: str, item: Item, style: str) -> str:
     """One item: its line, then one line per action (a single action goes on the item's line)."""
-    text = f"- {LINES[key](item.data)}"
+    text = f"- {READERS[BY_KEY[key].kind].line(item.data)}"
     if len(item.actions) == 1:
         return f"{text} -> `{item.actions[0].command(style)}`"
     return "\n".join([text] + [f"  - {a.label}: `{a.command(style)}`" for a in item.actions])
@@ -124,11 +59,11 @@ class Prompt:
             left = section.waiting(shown)
             if shown or left:
                 more = f"; {left}{'+' if section.capped else ''} more waiting" if left else ""
-                heading = f"## {HEADINGS[section.key]} ({shown}{more})"
+                heading = f"## {BY_KEY[section.key].heading} ({shown}{more})"
                 parts.append("\n".join([heading] + [self._item(section.key, i, it)
                                                     for i, it in enumerate(section.items[:shown])]))
         if self.pins:
-            parts.append("\n".join([f"## {HEADINGS['pinned']} ({len(self.pinned)})"]
+            parts.append("\n".join([f"## {BY_KEY['pinned'].heading} ({len(self.pinned)})"]
                                    + [self._item("pinned", i, it) for i, it in enumerate(self.pinned[:self.pins])]))
         if waiting:
             parts.append(f"{_plural(waiting, written=self._more(waiting))} still waiting: "

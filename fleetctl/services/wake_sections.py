@@ -5,6 +5,9 @@ suggested are the ones the item's current state allows for this member."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from peewee import JOIN
 
 from fleetctl.models.base import iso
@@ -16,9 +19,10 @@ from fleetctl.models.research import Research, ResearchReview
 from fleetctl.models.tasks import Task, TaskDependency
 from fleetctl.services import knowledge as knowledge_service
 from fleetctl.services import wake_actions as act
+from fleetctl.services import wake_lines as lines
 from fleetctl.services.members import addresses
 from fleetctl.services.visibility import can_see
-from fleetctl.services.wake_read import Item, Run
+from fleetctl.services.wake_read import Classify, Item, Run
 
 STILL_ASSIGNED = ("assigned", "accepted", "in_progress", "in_review")
 
@@ -166,5 +170,19 @@ def documents(member: Member, run_list: list[Run]) -> list[Item]:
     return out
 
 
-CLASSIFY = {"breaking": knowledge, "messages": messages, "tasks": tasks, "research": research,
-            "knowledge": knowledge, "documents": documents}
+@dataclass(frozen=True)
+class Reader:
+    """How a section reads the items of its change kind: which runs are still news and what they hold
+    (`classify`), and the line each item gets in the prompt."""
+
+    classify: Classify
+    line: Callable[[dict], str]
+
+
+READERS = {
+    "knowledge": Reader(knowledge, lines.knowledge),
+    "message": Reader(messages, lines.message),
+    "task": Reader(tasks, lines.task),
+    "research": Reader(research, lines.research),
+    "document": Reader(documents, lines.document),
+}

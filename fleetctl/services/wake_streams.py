@@ -15,8 +15,7 @@ writes never touch its reads:
 from __future__ import annotations
 
 from fleetctl.models.core import Member
-
-ADDRESSED = {"message": "messages", "task": "tasks", "research": "research"}
+from fleetctl.wake_layout import BY_KEY
 
 
 def to_member(section: str, member_id: int) -> str:
@@ -40,7 +39,7 @@ def broadcast(section: str, fleet_id: int, domains: list[str], visibility: str) 
 
 def of_member(section: str, member: Member) -> list[str]:
     """The streams a member reads for one section."""
-    if section in ADDRESSED.values():
+    if BY_KEY[section].addressed:
         keys = [to_member(section, member.id)]
         if section == "tasks" and member.is_human:
             keys.append(reviews(member.fleet_id))

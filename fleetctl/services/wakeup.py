@@ -5,7 +5,7 @@ commits, the waiters the change may concern are woken: the addressed member's wh
 one, else every waiter of the change's fleet and every cross-fleet waiter. A waiter woken for nothing
 re-checks its wake and waits again, so a coarse wake-up costs a peek, never news. On PostgreSQL the
 change also sends a NOTIFY (delivered by PostgreSQL at commit) that wakes the waiters held by the
-other servers on the same database (`wakeup_pg`).
+other servers on the same database (`pg_notify`, `wakeup_pg`).
 
 A waiter cannot miss a wake-up that arrives between its check and its wait: it registers (`watch`)
 before it peeks, and a wake-up sets its event, which its next wait sees at once.
@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from fleetctl import db
+from fleetctl.services import pg_notify
 
 log = logging.getLogger("fleetctl.wakeup")
 T = TypeVar("T")
@@ -242,9 +243,7 @@ def note(fleet_id: int, member_id: int | None = None) -> None:
     """
     try:
         if db.engine() == "postgres" and _first_in_transaction(fleet_id, member_id):
-            from fleetctl.services import wakeup_pg
-
-            wakeup_pg.notify(fleet_id, member_id)
+            pg_notify.notify(fleet_id, member_id)
         db.database.after_commit(lambda: _wake_safely(fleet_id, member_id))
     except Exception as exc:  # noqa: BLE001 - the write matters more than its wake-up
         if db.is_outage(exc):  # the write itself fails next and answers 503: no traceback for an outage

@@ -11,32 +11,17 @@ notifications sent meanwhile are lost: each re-checks its wake, so no news waits
 from __future__ import annotations
 
 import logging
-import secrets
 import threading
 
-from fleetctl import db
+import psycopg
+
 from fleetctl.services import wakeup
+from fleetctl.services.pg_notify import CHANNEL, NODE, parse
 
 log = logging.getLogger("fleetctl.wakeup")
 
-CHANNEL = "fleetctl_wake"
-NODE = secrets.token_hex(6)  # this process; its own notifications are skipped
 BACKOFF_CAP = 10.0
 POLL = 0.5  # how often the listener looks at its stop flag
-
-
-def notify(fleet_id: int, member_id: int | None) -> None:
-    """Queue the cross-server wake-up in the current transaction (sent by PostgreSQL at commit)."""
-    db.database.execute_sql("SELECT pg_notify(%s, %s)", (CHANNEL, f"{NODE} {fleet_id} {member_id or ''}"))
-
-
-def parse(payload: str) -> tuple[str, int, int | None] | None:
-    """(node, fleet id, member id or None) from a payload; None for one this version does not know."""
-    parts = payload.split(" ")
-    try:
-        return parts[0], int(parts[1]), int(parts[2]) if parts[2] else None
-    except (IndexError, ValueError):
-        return None
 
 
 class Listener:
@@ -76,8 +61,6 @@ class Listener:
                 self._stop.wait(delay)
 
     def _listen(self) -> None:
-        import psycopg
-
         with psycopg.connect(self.url, autocommit=True, connect_timeout=5) as conn:
             conn.execute(f"LISTEN {CHANNEL}")
             self.connected.set()
