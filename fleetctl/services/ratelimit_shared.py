@@ -27,8 +27,7 @@ import socket
 import threading
 import time
 
-from fleetctl import db
-from fleetctl import settings
+from fleetctl import db, settings
 from fleetctl.services.ratelimit import SlidingWindow, Verdict
 
 log = logging.getLogger("fleetctl.ratelimit")
