@@ -5,6 +5,7 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "fleetctl"
 PLUMBING = {"tokens", "idempotency", "validate"}  # authentication and request plumbing, not answers
+WIRING = {"app.py", "runtime.py"}  # build the app and own its state; they answer no request
 JSON_READY = {"dict", "list[dict]", "list[str]", "tuple[dict, bool]", "None"}
 
 
@@ -22,6 +23,8 @@ def called() -> set[tuple[str, str, str]]:
     """(caller file, service module, function) for each call of a service by a route or a console page."""
     found = set()
     for path in [*(PACKAGE / "server").glob("*.py"), *(PACKAGE / "console").glob("*.py")]:
+        if path.name in WIRING:
+            continue
         tree = ast.parse(path.read_text())
         names = {a.asname or a.name: a.name for node in ast.walk(tree)
                  if isinstance(node, ast.ImportFrom) and node.module == "fleetctl.services" for a in node.names}
