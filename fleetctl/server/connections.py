@@ -4,14 +4,35 @@ waitress's `channel_timeout` closes a connection only after that long without an
 that trickles its request (a byte every few seconds) holds its connection forever; enough of them
 reach `connection_limit` and every other client waits. Here each connection gets `request_timeout`
 seconds from the first byte of a request to its last (headers and body); past that it is closed.
+Requests waitress refuses itself (malformed, oversized headers or body) get problem+json like the app's.
 """
 
 from __future__ import annotations
 
+import json
 import time
+
+from waitress.task import ErrorTask
+
+from fleetctl.errors import FleetError
 
 CONNECTION_LIMIT = 1000
 REQUEST_TIMEOUT = 30.0
+
+
+class ProblemErrorTask(ErrorTask):
+    """waitress's own refusals (400, 413, 431, 501) as application/problem+json."""
+
+    def execute(self):
+        error = self.request.error
+        problem = FleetError(str(error.body).strip().splitlines()[0] if error.body else error.reason)
+        problem.http_status, problem.title = error.code, error.reason
+        body = json.dumps(problem.problem()).encode()
+        self.status = f"{error.code} {error.reason}"
+        self.response_headers.append(("Content-Type", "application/problem+json"))
+        self.set_close_on_finish()
+        self.content_length = len(body)
+        self.write(body)
 
 
 def _guarded_channel(base):
@@ -19,6 +40,7 @@ def _guarded_channel(base):
 
     class GuardedChannel(base):
         request_started: float | None = None
+        error_task_class = ProblemErrorTask
 
         def received(self, data):
             before = self.request
