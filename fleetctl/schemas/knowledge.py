@@ -52,7 +52,7 @@ class FeedQuery(Query):
 
 
 class SearchQuery(Query):
-    q: text(500, "words to find in titles and bodies", pattern=r"^[^\x00]*[^\W_][^\x00]*$")
+    q: text(500, "words to find in titles and bodies (at least one letter or digit)", min_length=1)
     kind: Kinds = None
     domain: DomainFilter = None
     all: bool = Field(None, description="include superseded, expired and retired entries")

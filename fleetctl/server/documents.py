@@ -8,6 +8,7 @@ so `/v1/documents/{name}/versions` has one reading.
 from __future__ import annotations
 
 from flask import Blueprint, g
+from werkzeug.routing import BaseConverter
 
 from fleetctl.schemas import documents as schemas
 from fleetctl.schemas.common import Page
@@ -16,10 +17,19 @@ from fleetctl.services import documents
 
 bp = Blueprint("documents", __name__, url_prefix="/v1")
 
+
+class DocumentName(BaseConverter):
+    """A document name after a fleet: never `versions` or `diff`, so `PUT /documents/{name}/diff` is a 405."""
+
+    regex = r"(?!(?:versions|diff)$)[^/]+"
+
+
+bp.record_once(lambda state: state.app.url_map.converters.setdefault("document", DocumentName))
+
 PATH = {"name": schemas.NAME_PARAM, "fleet": schemas.FLEET_PARAM}
 
 
-def document_route(suffix: str, method: str = "GET", **options):
+def document_route(suffix: str, method: str = "GET", errors: tuple[int, ...] = (), **options):
     """Register a view under `/documents/<name>{suffix}` and `/documents/<fleet>/<name>{suffix}`."""
 
     def decorate(view):
@@ -28,8 +38,11 @@ def document_route(suffix: str, method: str = "GET", **options):
 
         cross_fleet.__name__ = f"{view.__name__}_by_address"
         cross_fleet.__doc__ = view.__doc__
-        route(bp, f"/documents/<fleet>/<name>{suffix}", method, path=PATH, **options)(cross_fleet)
-        return route(bp, f"/documents/<name>{suffix}", method, path=PATH, **options)(view)
+        # `PUT /documents/{name}/diff` (or /versions) is not a document named diff: a 405, the sub-resource's.
+        by_address = (*errors, 405) if method == "PUT" else errors
+        route(bp, f"/documents/<fleet>/<document:name>{suffix}", method, path=PATH, errors=by_address,
+              **options)(cross_fleet)
+        return route(bp, f"/documents/<name>{suffix}", method, path=PATH, errors=errors, **options)(view)
 
     return decorate
 

@@ -15,7 +15,7 @@ bp = Blueprint("messages", __name__, url_prefix="/v1")
 
 @route(bp, "/messages", "POST", summary="Send a message to every recipient or to none (the sender is you).",
        action="message.send", body=schemas.SendMessage, response=schemas.Message,
-       status=201, errors=(403,))
+       status=201, errors=(403, 404))
 def send(body):
     return messages.send(g.member, **body)
 

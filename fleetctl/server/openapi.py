@@ -79,11 +79,16 @@ def _errors(r: Route, has_path: bool) -> set[int]:
         codes |= {400, 413, 422}
     if r.query is not None:
         codes.add(422)
-    if r.auth and r.method in idempotency.WRITES:
+    if _idempotent(r):
         codes |= {409, 422}
     if has_path:
         codes.add(404)
     return codes
+
+
+def _idempotent(r: Route) -> bool:
+    """Whether the route takes an Idempotency-Key (the writes registered with `route`, which name an action)."""
+    return r.auth and r.action is not None and r.method in idempotency.WRITES
 
 
 def _response(description: str, media: str, schema: dict) -> dict:
@@ -109,7 +114,7 @@ def document(version: str) -> dict:
                     "responses": responses}
         if r.query is not None:
             params = params + _query_params(r.query)
-        if r.auth and r.method in idempotency.WRITES:
+        if _idempotent(r):
             params = params + [IDEMPOTENCY_PARAM]
         if params:
             op["parameters"] = params

@@ -13,7 +13,7 @@ bp = Blueprint("research", __name__, url_prefix="/v1")
 
 @route(bp, "/research", "POST", summary="Publish research: in_review with reviewers, else draft.",
        action="research.publish", body=schemas.PublishResearch,
-       response=schemas.Research, status=201, errors=(403,))
+       response=schemas.Research, status=201, errors=(403, 404))
 def publish(body):
     return research.publish(g.member, **body)
 
@@ -40,6 +40,6 @@ def review(id, body):
 @route(bp, "/research/<int:id>/revisions", "POST",
        summary="The author's new revision: changes the fields given and goes back to in_review.",
        action="research.revise", body=schemas.ResearchContent, response=schemas.Research,
-       errors=(403, 409))
+       errors=(403, 404, 409))
 def revise(id, body):
     return research_reviews.revise(g.member, id, **body)
