@@ -15,9 +15,9 @@ import typer
 from fleetctl.cli import output
 from fleetctl.cli.app import FleetTyper, client, json_mode, state, with_json
 from fleetctl.errors import FleetError
+from fleetctl.schemas.limits import DEFAULT_MAX_CHARS, MAX_MAX_CHARS, MIN_MAX_CHARS
 
 HOOK_TIMEOUT = 10.0
-DEFAULT_MAX_CHARS = 8000
 SECTIONS = ("breaking", "messages", "tasks", "research", "knowledge", "documents", "pinned")
 
 wake_app = FleetTyper(
@@ -25,7 +25,7 @@ wake_app = FleetTyper(
     no_args_is_help=False, invoke_without_command=True)
 
 MaxCharsOpt = Annotated[int, typer.Option(
-    "--max-chars", min=200, max=1_000_000,
+    "--max-chars", min=MIN_MAX_CHARS, max=MAX_MAX_CHARS,
     help="Keep the prompt within N characters: lower sections are cut first and wait for the next wake "
          "(at least one item is always shown).")]
 DAEMON_ENV = "FLEET_WAKE_CURSOR"

@@ -6,6 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict
 
+from fleetctl.schemas.limits import DEFAULT_MAX_CHARS, MAX_MAX_CHARS, MIN_MAX_CHARS
+
 INT64_MAX = 2**63 - 1
 ID_MAX = 2**62
 NO_NUL = r"^[^\x00]*$"
@@ -22,9 +24,6 @@ DOMAIN_TAG = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"  # lowercased by the service
 MAX_DOMAINS = 32
 MAX_BODY_CHARS = 1024 * 1024
 PAGE_LIMIT_MAX = 1_000_000
-MIN_MAX_CHARS = 200
-MAX_MAX_CHARS = 100_000  # the one upper bound of a wake's prompt budget (server, daemon, MCP)
-DEFAULT_MAX_CHARS = 8000
 
 
 def _whole(value: object) -> object:

@@ -7,9 +7,7 @@ from typing import Annotated
 from pydantic import Field, Strict
 
 from fleetctl.schemas.common import NON_BLANK, Body, Domains, Id, Listing, Page, Recipient, Request, Response, text
-
-MAX_RECIPIENTS = 100
-MAX_SUBJECT = 300
+from fleetctl.services.messages import MAX_RECIPIENTS, MAX_SUBJECT
 
 
 class SendMessage(Request):

@@ -22,8 +22,8 @@ from fleetctl.schemas.common import (
     Visibility,
     text,
 )
+from fleetctl.services.research import MAX_SOURCES
 
-MAX_SOURCES = 100
 State = Literal[STATES]
 
 

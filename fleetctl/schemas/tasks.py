@@ -24,9 +24,8 @@ from fleetctl.schemas.common import (
     text,
 )
 from fleetctl.services.task_actions import ACTIONS, LINK, MAX_LINKS
+from fleetctl.services.tasks import MAX_DEPENDENCIES, TITLE_MAX
 
-TITLE_MAX = 300
-MAX_DEPENDENCIES = 100
 State = Literal[STATES]
 
 

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ValidationError
 
 from fleetctl.errors import BadRequest, Invalid
 from fleetctl.schemas import common
+from fleetctl.services.wake import CURSOR
 
 _TYPES = {"int": "integer", "string": "string", "bool": "boolean", "float": "number", "list": "array",
           "dict": "object", "finite": "number"}
@@ -20,6 +21,8 @@ PATTERNS = {
     common.MEMBER_SLUG: "must be a lowercase slug [a-z0-9][a-z0-9-]{0,62}",
     common.FLEET_SLUG: "must be a lowercase slug [a-z0-9][a-z0-9-]{0,39}",
 }
+# Patterns whose refusal is a whole sentence (today's wording).
+SENTENCES = {CURSOR.pattern: "malformed wake cursor: pass the `cursor` string a wake returned, exactly as returned"}
 
 
 def _problem(err: dict) -> str:
@@ -66,6 +69,8 @@ def one_line(exc: ValidationError, where: str = "field") -> str:
     err = errors[0]
     loc = [p for p in err["loc"] if not isinstance(p, int)]
     name = str(loc[0]) if loc else "body"
+    if err["type"] == "string_pattern_mismatch" and err["ctx"]["pattern"] in SENTENCES:
+        return SENTENCES[err["ctx"]["pattern"]]
     if err["type"] == "string_pattern_mismatch" and err["ctx"]["pattern"] in (common.NON_BLANK, common.ONE_LINE):
         several = isinstance(err["input"], str) and ("\n" in err["input"] or "\r" in err["input"])
         return f"{name} must be one line" if several else f"{name} must not be empty"
