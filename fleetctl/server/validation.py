@@ -30,6 +30,8 @@ def _problem(err: dict) -> str:
     kind, ctx = err["type"], err.get("ctx") or {}
     if kind == "missing":
         return "is required"
+    if err.get("input", 0) is None:
+        return "must not be null"
     if kind == "string_pattern_mismatch":
         return PATTERNS.get(ctx.get("pattern"), f"must match {ctx.get('pattern')}")
     if kind == "string_unicode":
@@ -52,8 +54,6 @@ def _problem(err: dict) -> str:
         return "must be a finite number"
     if kind == "int_from_float":
         return "must be of type integer"
-    if kind == "null" or (err.get("input", 0) is None and kind.endswith("_type")):
-        return "must not be null"
     prefix = kind.split("_")[0]
     if prefix in _TYPES:
         return f"must be of type {_TYPES[prefix]}"
