@@ -90,11 +90,14 @@ def check(model: type[BaseModel], data: object, where: str = "field") -> dict:
     return {names[n]: getattr(valid, n) for n in valid.model_fields_set}
 
 
+_NAMES: dict[type[BaseModel], dict[str, str]] = {}
+
+
 def _names(model: type[BaseModel]) -> dict[str, str]:
-    names = model.__dict__.get("_fleet_names")
+    """Field name -> the name the view gets (the alias where the JSON name is a Python keyword, as `from`)."""
+    names = _NAMES.get(model)
     if names is None:
-        names = {n: f.alias or n for n, f in model.model_fields.items()}
-        model._fleet_names = names
+        names = _NAMES[model] = {n: f.alias or n for n, f in model.model_fields.items()}
     return names
 
 
