@@ -9,30 +9,10 @@ Requests waitress refuses itself (malformed, oversized headers or body) get prob
 
 from __future__ import annotations
 
-import json
 import time
-
-from waitress.task import ErrorTask
-
-from fleetctl.errors import FleetError
 
 CONNECTION_LIMIT = 1000
 REQUEST_TIMEOUT = 30.0
-
-
-class ProblemErrorTask(ErrorTask):
-    """waitress's own refusals (400, 413, 431, 501) as application/problem+json."""
-
-    def execute(self):
-        error = self.request.error
-        problem = FleetError(str(error.body).strip().splitlines()[0] if error.body else error.reason)
-        problem.http_status, problem.title = error.code, error.reason
-        body = json.dumps(problem.problem()).encode()
-        self.status = f"{error.code} {error.reason}"
-        self.response_headers.append(("Content-Type", "application/problem+json"))
-        self.set_close_on_finish()
-        self.content_length = len(body)
-        self.write(body)
 
 
 def _guarded_channel(base):
@@ -40,7 +20,6 @@ def _guarded_channel(base):
 
     class GuardedChannel(base):
         request_started: float | None = None
-        error_task_class = ProblemErrorTask
 
         def received(self, data):
             before = self.request
@@ -58,12 +37,15 @@ def create_server(app, host: str, port: int, threads: int, connection_limit: int
                   request_timeout: float = REQUEST_TIMEOUT, **options):
     """A waitress server that accepts at most `connection_limit` connections at once and drops a
     connection whose request is not fully received within `request_timeout` seconds."""
-    import waitress
+    import waitress  # here, not at the top: `fleetctl` imports this module for its defaults
+
+    from fleetctl.server.waitress_errors import ProblemErrorTask
 
     # Maintenance (the idle and slow-request sweep) runs every second instead of every 30.
     server = waitress.create_server(app, host=host, port=port, threads=threads,
                                     connection_limit=connection_limit, cleanup_interval=1, **options)
     server.channel_class = _guarded_channel(server.channel_class)
+    server.channel_class.error_task_class = ProblemErrorTask
     idle_sweep = server.maintenance
 
     def maintenance(now: float) -> None:

@@ -15,7 +15,6 @@ _TYPES = {"int": "integer", "string": "string", "bool": "boolean", "float": "num
           "dict": "object", "finite": "number"}
 PATTERNS = {
     common.NO_NUL: "must be UTF-8 text without NUL bytes",
-    common.DOMAIN_TAG: "must be domain tags (slugs such as 'infra')",
     common.ADDRESS: "is not an address: a member is addressed as 'name' or 'fleet/name' (lowercase slugs)",
     common.RECIPIENT: "must be addresses: a member is addressed as 'name' or 'fleet/name' (lowercase slugs)",
     common.MEMBER_SLUG: "must be a lowercase slug [a-z0-9][a-z0-9-]{0,62}",
@@ -69,6 +68,8 @@ def one_line(exc: ValidationError, where: str = "field") -> str:
     err = errors[0]
     loc = [p for p in err["loc"] if not isinstance(p, int)]
     name = str(loc[0]) if loc else "body"
+    if err["type"] == "string_pattern_mismatch" and err["ctx"]["pattern"] == common.DOMAIN_TAG:
+        return f"invalid domain tag {err['input']!r}: use a lowercase slug such as 'infra'"
     if err["type"] == "string_pattern_mismatch" and err["ctx"]["pattern"] in SENTENCES:
         return SENTENCES[err["ctx"]["pattern"]]
     if err["type"] == "string_pattern_mismatch" and err["ctx"]["pattern"] in (common.NON_BLANK, common.ONE_LINE):
