@@ -74,7 +74,9 @@ Domains = Annotated[list[Domain], Strict(), Field(max_length=MAX_DOMAINS, descri
 Address = text(104, "'name' (your fleet) or 'fleet/name'", pattern=ADDRESS)
 Recipient = text(110, "'name' (your fleet) or 'fleet/name'", pattern=RECIPIENT)
 FleetName = text(40, pattern=FLEET_SLUG)
-Confidence = Annotated[float, Strict(), Field(ge=0, le=1, allow_inf_nan=False, description="0.0 to 1.0")]
+# Kept to 6 decimals: PostgreSQL stores a confidence as REAL, where 2.2e-308 underflows (a 500).
+Confidence = Annotated[float, Strict(), Field(ge=0, le=1, allow_inf_nan=False, description="0.0 to 1.0"),
+                       AfterValidator(lambda value: round(value, 6))]
 Visibility = Literal["fleet", "cross-fleet"]
 _BUDGET = f"prompt budget in characters (default {DEFAULT_MAX_CHARS})"
 MaxChars = integer(MIN_MAX_CHARS, MAX_MAX_CHARS, _BUDGET)

@@ -84,6 +84,12 @@ def test_nul_bytes_and_lone_surrogates_are_refused_everywhere(text):
             check(model, body)
 
 
+def test_confidence_keeps_six_decimals_so_postgresql_real_never_underflows():
+    body = {"title": "x", "confidence": 2.2250738585072014e-308}
+    assert check(research.PublishResearch, body)["confidence"] == 0.0
+    assert check(research.PublishResearch, {"title": "x", "confidence": 0.33600714363043466})["confidence"] == 0.336007
+
+
 def test_a_body_that_is_not_an_object_is_refused():
     with pytest.raises(Invalid, match="must be a JSON object"):
         check(knowledge.PublishKnowledge, ["kind", "tip"])
