@@ -9,6 +9,7 @@ import typer
 from fleetctl.cli import output
 from fleetctl.cli.app import json_mode, state
 from fleetctl.errors import FleetError, Invalid
+from fleetctl.schemas.limits import MAX_MAX_CHARS, MIN_MAX_CHARS
 
 
 def _targets(ctx: typer.Context, profiles: list[str]) -> list:
@@ -41,7 +42,7 @@ def daemon(
         help="Longest single wait for news (the server holds a wait at most 60 s); also the first retry "
              "delay after a failed command.")] = 60,
     once: Annotated[bool, typer.Option("--once", help="Run one round and exit (for cron and tests).")] = False,
-    max_chars: Annotated[int, typer.Option("--max-chars", min=200, max=100_000,
+    max_chars: Annotated[int, typer.Option("--max-chars", min=MIN_MAX_CHARS, max=MAX_MAX_CHARS,
                                            help="Prompt budget in characters.")] = 8000,
     parallel: Annotated[int, typer.Option(
         "--parallel", min=1, max=64, metavar="N",

@@ -147,7 +147,7 @@ def fleet_create(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="Fleet name (lowercase slug).", metavar="NAME")],
     rate_limit: Annotated[int, typer.Option("--rate-limit", help="Requests/min for the whole fleet.",
-                                            min=1)] = 1000,
+                                            min=1, max=1_000_000)] = 1000,
     owner: Annotated[str, typer.Option("--owner", help="Name of the first owner.")] = "owner",
     quota: QuotaOpt = "1GiB",
     db: DbOpt = None,

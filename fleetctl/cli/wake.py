@@ -15,17 +15,17 @@ import typer
 from fleetctl.cli import output
 from fleetctl.cli.app import FleetTyper, client, json_mode, state, with_json
 from fleetctl.errors import FleetError
+from fleetctl.schemas.limits import DEFAULT_MAX_CHARS, MAX_MAX_CHARS, MIN_MAX_CHARS
 from fleetctl.wake_layout import KEYS as SECTIONS
 
 HOOK_TIMEOUT = 10.0
-DEFAULT_MAX_CHARS = 8000
 
 wake_app = FleetTyper(
     help="Your news since your last wake, as a prompt for a model; hands over what the prompt shows.",
     no_args_is_help=False, invoke_without_command=True)
 
 MaxCharsOpt = Annotated[int, typer.Option(
-    "--max-chars", min=200, max=1_000_000,
+    "--max-chars", min=MIN_MAX_CHARS, max=MAX_MAX_CHARS,
     help="Keep the prompt within N characters: lower sections are cut first and wait for the next wake "
          "(at least one item is always shown).")]
 DAEMON_ENV = "FLEET_WAKE_CURSOR"

@@ -8,7 +8,9 @@ from fleetctl.console import sessions, text
 from fleetctl.console.web import bp, done, page, perform, record, set_cookie, signin_csrf
 from fleetctl.errors import FleetError, Forbidden, Invalid
 from fleetctl.models.core import ROLES
+from fleetctl.schemas import agents as schemas
 from fleetctl.server.guard import client_ip
+from fleetctl.server.validation import check
 from fleetctl.services import audit, members
 
 MAX_TOKEN_FIELD = 1000
@@ -91,7 +93,8 @@ def member_register():
     _owner()
     name = request.form.get("name", "").strip()
     answer = perform("agent.register", None,
-                     lambda: members.register(g.console.member, name, **_fields(request.form, False)),
+                     lambda: members.register(g.console.member, **check(schemas.Register, {
+                         "name": name, **_fields(request.form, False)})),
                      status=201, found=lambda minted: f"agent:{minted['member']['address']}")
     return _minted("agent.register", answer)
 
@@ -103,7 +106,7 @@ def _resource(name: str) -> str:
 @bp.route("/members/<name>/update", methods=["POST"])
 def member_update(name):
     perform("agent.update", _resource(name),
-            lambda: members.update(g.console.member, name, _fields(request.form, True)))
+            lambda: members.update(g.console.member, name, check(schemas.MemberChanges, _fields(request.form, True))))
     return done(".member_list", "agent.update")
 
 

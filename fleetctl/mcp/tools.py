@@ -1,9 +1,9 @@
 """The MCP tools: their definitions (`tools/list`), argument checks and the call boundary.
 
-One list serves both transports (stdio `fleetctl mcp` and HTTP `/mcp`). The schemas are written by
-hand and stay compact: the whole `tools/list` answer is paid for at every agent start (a test keeps it
-under 10,000 characters). The enums repeat the server's (a test compares them) so that this module
-imports neither the models nor the database driver.
+One list serves both transports (stdio `fleetctl mcp` and HTTP `/mcp`). The input schemas come from the
+request models (`python -m fleetctl.mcp.gen` writes tool_schemas.json; a test fails when it is stale), so
+this module imports neither pydantic nor the database driver. They stay compact: the whole `tools/list`
+answer is paid for at every agent start (a test keeps it under 10,000 characters).
 """
 
 from __future__ import annotations
@@ -11,47 +11,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from fleetctl.errors import FleetError
 from fleetctl.mcp import runs
 
-KINDS = ["tip", "gotcha", "breaking", "fix"]
-STATES = ["open", "assigned", "accepted", "in_progress", "in_review", "done", "cancelled"]
-ACTIONS = ["assign", "claim", "route", "accept", "reject", "start", "submit", "approve", "request-changes",
-           "cancel"]
-RESEARCH_STATES = ["draft", "in_review", "approved", "changes_requested", "rejected"]
-VERDICTS = ["approve", "request-changes", "reject"]
-READ_TYPES = list(runs.READERS)
-
-
-def _p(type_: str | list[str], description: str = "", **extra: Any) -> dict:
-    """One property of an input schema."""
-    out: dict[str, Any] = {"type": type_}
-    if description:
-        out["description"] = description
-    if type_ == "array":
-        out["items"] = extra.pop("items", {"type": "string"})
-    out.update(extra)
-    return out
-
-
-def _any(description: str = "", enum: list[str] | None = None) -> dict:
-    """A filter that takes one value or several (matching any of them)."""
-    items: dict[str, Any] = {"type": "string"}
-    if enum:
-        items["enum"] = enum
-    return _p(["string", "array"], description, items=items)
-
-
-DOMAINS = _p("array", "e.g. infra")
-CROSS = _p("boolean", "Visible to other fleets sharing a domain")
-BODY = _p("string")
-ID = _p("integer")
-LIMIT = _p("integer", maximum=200)
-AFTER = _p("integer", "A page's `next`")
-PAGE = {"limit": LIMIT, "after": AFTER}
-
+SCHEMAS: dict[str, dict] = json.loads(Path(__file__).with_name("tool_schemas.json").read_text())
 READ_ONLY = {"readOnlyHint": True}
 ADDS = {"destructiveHint": False}  # writes that only add (defaults assume destructive)
 IDEMPOTENT = {"destructiveHint": False, "idempotentHint": True}
@@ -64,93 +30,55 @@ class ToolSpec:
 
     name: str
     description: str
-    properties: dict
-    required: tuple[str, ...]
     run: Callable[[Any, dict], Any]
     hints: dict
 
+    @property
+    def properties(self) -> dict:
+        return SCHEMAS[self.name]["properties"]
+
+    @property
+    def required(self) -> list[str]:
+        return SCHEMAS[self.name].get("required", [])
+
     def definition(self) -> dict:
         """The tool as `tools/list` lists it."""
-        schema: dict[str, Any] = {"type": "object", "properties": self.properties}
-        if self.required:
-            schema["required"] = list(self.required)
         # No "additionalProperties": false (5% of the list): an unknown argument is a tool error naming
         # the accepted ones.
-        return {"name": self.name, "description": self.description, "inputSchema": schema,
-                "annotations": self.hints}
+        return {"name": self.name, "description": self.description,
+                "inputSchema": {"type": "object", **SCHEMAS[self.name]}, "annotations": self.hints}
 
 
 TOOLS = [
     ToolSpec("fleet_wake", "Your news since the last wake (messages, tasks, reviews, knowledge, documents) "
-             "and the tool calls to make; handed over once.",
-             {"peek": _p("boolean", "Do not consume (see fleet_wake_ack)"),
-              "max_chars": _p("integer", "Prompt budget (default 8000)", minimum=200)}, (), runs.wake, ADDS),
-    ToolSpec("fleet_wake_ack", "Mark a peeked wake as seen, up to its cursor.",
-             {"cursor": _p(["integer", "string"], "As fleet_wake gave it")}, ("cursor",),
-             runs.wake_ack, IDEMPOTENT),
-    ToolSpec("fleet_whoami", "Your member (name, role, domains) and fleet.", {}, (), runs.whoami, READ_ONLY),
+             "and the tool calls to make; handed over once.", runs.wake, ADDS),
+    ToolSpec("fleet_wake_ack", "Mark a peeked wake as seen, up to its cursor.", runs.wake_ack, IDEMPOTENT),
+    ToolSpec("fleet_whoami", "Your member (name, role, domains) and fleet.", runs.whoami, READ_ONLY),
     ToolSpec("fleet_read", "Read one item in full: knowledge (id; with supersede chain), task (id; with "
              "history), research (id; with reviews), message (id; marks it read), thread (id of a message), "
-             "document (name, version?), diff (name, from, to).",
-             {"type": _p("string", enum=READ_TYPES), "id": ID, "name": _p("string", "Document name"), "version": ID,
-              "from": ID, "to": ID}, ("type",), runs.read, IDEMPOTENT),
+             "document (name, version?), diff (name, from, to).", runs.read, IDEMPOTENT),
     ToolSpec("fleet_publish_knowledge", "Publish knowledge (a tip, gotcha, breaking change or fix) for its domains.",
-             {"kind": _p("string", enum=KINDS), "title": _p("string"), "body": BODY, "domains": DOMAINS,
-              "supersedes": _p("integer", "Id it replaces"),
-              "expires_in": _p("string", "e.g. 7d"), "pinned": _p("boolean", "In every wake"),
-              "cross_fleet": CROSS}, ("kind", "title"), runs.publish_knowledge, ADDS),
+             runs.publish_knowledge, ADDS),
     ToolSpec("fleet_search_knowledge", "Search knowledge; without query, your domains' current feed, pinned first.",
-             {"query": _p("string"), "kind": _any(enum=KINDS), "domain": _any(),
-              "all": _p("boolean", "Include superseded, expired, retired"), **PAGE},
-             (), runs.search_knowledge, READ_ONLY),
+             runs.search_knowledge, READ_ONLY),
     ToolSpec("fleet_send_message", "Send a message to members (all or none). Cross-fleet recipients need a "
-             "shared domain.",
-             {"to": _p("array", "'name' or 'fleet/name'", minItems=1), "subject": _p("string"),
-              "body": BODY, "domains": DOMAINS, "reply_to": _p("integer", "Message id")},
-             ("to", "subject"), runs.send_message, ADDS),
-    ToolSpec("fleet_inbox", "Your messages, unread first, with previews (marks them delivered).",
-             {"unread": _p("boolean", "Only unread"), **PAGE}, (), runs.inbox, IDEMPOTENT),
-    ToolSpec("fleet_create_task", "Create a task (review: required by default for high/urgent).",
-             {"title": _p("string"), "body": BODY, "domains": DOMAINS,
-              "priority": _p("string", enum=["low", "normal", "high", "urgent"]),
-              "review": _p("string", enum=["required", "none"]),
-              "assign": _p("string", "Member ('name' or 'fleet/name')"),
-              "route": _p("boolean", "Assign to the best match"),
-              "depends_on": _p("array", "Task ids to finish first", items={"type": "integer"}),
-              "cross_fleet": CROSS}, ("title",), runs.create_task, ADDS),
+             "shared domain.", runs.send_message, ADDS),
+    ToolSpec("fleet_inbox", "Your messages, unread first, with previews (marks them delivered).", runs.inbox,
+             IDEMPOTENT),
+    ToolSpec("fleet_create_task", "Create a task (review: required by default for high/urgent).", runs.create_task,
+             ADDS),
     ToolSpec("fleet_list_tasks", "Tasks you can see, with previews; ready: those you could start now.",
-             {"mine": _p("boolean", "Only tasks you created or are assigned"), "state": _any(enum=STATES),
-              "domain": _any(), "ready": _p("boolean"), **PAGE}, (), runs.list_tasks, READ_ONLY),
+             runs.list_tasks, READ_ONLY),
     ToolSpec("fleet_task_action", "Move a task. assign needs member; reject, request-changes, cancel need reason; "
-             "submit takes note, links; approve is for humans.",
-             {"id": ID, "action": _p("string", enum=ACTIONS), "member": _p("string"),
-              "reason": _p("string"), "note": _p("string"),
-              "links": _p("array", "research:ID or doc:NAME"),
-              "version": _p("integer", "Refused if the task moved past it")},
-             ("id", "action"), runs.task_action, DESTRUCTIVE),
+             "submit takes note, links; approve is for humans.", runs.task_action, DESTRUCTIVE),
     ToolSpec("fleet_publish_research", "Publish research (in review if it has reviewers); with revises, a new "
-             "revision of yours.",
-             {"revises": _p("integer", "Research id"), "title": _p("string"),
-              "confidence": _p("number", minimum=0, maximum=1), "question": _p("string"), "body": BODY,
-              "sources": _p("array"), "task": _p("integer", "Task id"),
-              "reviewers": _p("array", "Members"), "domains": DOMAINS, "cross_fleet": CROSS},
-             (), runs.publish_research, ADDS),
-    ToolSpec("fleet_review_research", "Review research in review (approve: humans only).",
-             {"id": ID, "verdict": _p("string", enum=VERDICTS), "comment": _p("string")},
-             ("id", "verdict"), runs.review_research, DESTRUCTIVE),
-    ToolSpec("fleet_list_research", "Research you can see, with previews.",
-             {"state": _any(enum=RESEARCH_STATES), "task": _p("integer", "Linked to this task"), **PAGE},
-             (), runs.list_research, READ_ONLY),
-    ToolSpec("fleet_put_document", "Write a new version of a document (created if new).",
-             {"name": _p("string", "Slug, e.g. payments-spec"), "body": BODY, "title": _p("string"),
-              "base_version": _p("integer", "Version you edited (0 = new); refused if it moved"),
-              "message": _p("string", "Change summary"), "domains": DOMAINS, "cross_fleet": CROSS},
-             ("name", "body"), runs.put_document, ADDS),
-    ToolSpec("fleet_get_document", "Read a document (latest unless version).",
-             {"name": _p("string", "'name' or 'fleet/name'"), "version": ID}, ("name",), runs.get_document,
-             READ_ONLY),
-    ToolSpec("fleet_list_documents", "Documents you can see.", {"domain": _any(), **PAGE}, (),
-             runs.list_documents, READ_ONLY),
+             "revision of yours.", runs.publish_research, ADDS),
+    ToolSpec("fleet_review_research", "Review research in review (approve: humans only).", runs.review_research,
+             DESTRUCTIVE),
+    ToolSpec("fleet_list_research", "Research you can see, with previews.", runs.list_research, READ_ONLY),
+    ToolSpec("fleet_put_document", "Write a new version of a document (created if new).", runs.put_document, ADDS),
+    ToolSpec("fleet_get_document", "Read a document (latest unless version).", runs.get_document, READ_ONLY),
+    ToolSpec("fleet_list_documents", "Documents you can see.", runs.list_documents, READ_ONLY),
 ]
 BY_NAME = {spec.name: spec for spec in TOOLS}
 DEFINITIONS = [spec.definition() for spec in TOOLS]
@@ -159,6 +87,8 @@ _JSON_TYPES = {"string": str, "integer": int, "number": (int, float), "boolean":
 
 
 def _is(type_: str, value: Any) -> bool:
+    if type_ == "integer" and type(value) is float:
+        return value.is_integer()  # JSON Schema's integers include 817.0, as the server's do
     return isinstance(value, _JSON_TYPES[type_]) and (type_ == "boolean" or not isinstance(value, bool))
 
 

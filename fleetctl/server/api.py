@@ -1,17 +1,17 @@
-"""The route registry: one decorator validates input, names the audit action and feeds OpenAPI."""
+"""The route registry: one decorator validates input with the pydantic models, names the audit action and
+feeds OpenAPI."""
 
 from __future__ import annotations
 
 import functools
-import json
-import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import Blueprint, g, jsonify, request
+from pydantic import BaseModel
 
-from fleetctl.errors import BadRequest, NotFound
+from fleetctl.errors import NotFound
 from fleetctl.server import idempotency
-from fleetctl.server.fields import F, parse_body, parse_query
+from fleetctl.server.validation import check, json_body, parse_query, query_fields
 
 
 @dataclass
@@ -20,31 +20,36 @@ class Route:
     rule: str
     action: str | None
     summary: str
-    body: dict | None
-    query: dict | None
+    body: type[BaseModel] | None
+    query: type[BaseModel] | None
     auth: bool
     status: int
+    response: type[BaseModel] | None = None
+    statuses: tuple[int, ...] = ()  # the success statuses when there are several (else `status`)
+    errors: tuple[int, ...] = ()
+    path: dict = field(default_factory=dict)
+    body_required: bool = False
 
 
 ROUTES: list[Route] = []
 INT64_MAX = 2**63 - 1  # path ids past this cannot exist (and would overflow the database driver)
-IDEMPOTENCY_PARAM = {
-    "name": "Idempotency-Key", "in": "header", "required": False,
-    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
-    "description": "Makes the write safe to retry: a repeat with the same key and body within 24 hours gets "
-                   "the first answer back (header Idempotent-Replayed: true) and changes nothing; the same "
-                   "key with another body is 422."}
 
 
 def route(bp: Blueprint, rule: str, method: str = "GET", *, summary: str, action: str | None = None,
-          body: dict[str, F] | None = None, query: dict[str, F] | None = None, auth: bool = True,
-          status: int = 200):
-    """Register a view on `bp`. The view gets path args plus `body=`/`query=` when specs are given,
-    returns a dict (sent as JSON with `status`) or a (dict, status) pair."""
+          body: type[BaseModel] | None = None, query: type[BaseModel] | None = None,
+          response: type[BaseModel] | None = None, auth: bool = True, status: int = 200,
+          statuses: tuple[int, ...] = (), errors: tuple[int, ...] = (), path: dict | None = None):
+    """Register a view on `bp`. The view gets path args plus `body=`/`query=` (the fields given, as a dict)
+    when models are given, and returns a dict (sent as JSON with `status`) or a (dict, status) pair.
+    `response` describes the success body, `errors` the refusals the view itself may answer (403, 404, 409)
+    and `path` the schemas of path parameters that are not plain strings or ints."""
+    body_required = body is not None and any(f.is_required() for f in body.model_fields.values())
+    fields = query_fields(query) if query is not None else None
 
     def decorate(view):
         prefix = bp.url_prefix or ""
-        ROUTES.append(Route(method, prefix + rule, action, summary, body, query, auth, status))
+        ROUTES.append(Route(method, prefix + rule, action, summary, body, query, auth, status, response,
+                            statuses, errors, path or {}, body_required))
 
         @functools.wraps(view)
         def wrapper(**kwargs):
@@ -59,9 +64,9 @@ def route(bp: Blueprint, rule: str, method: str = "GET", *, summary: str, action
 
         def run(kwargs):
             if body is not None:
-                kwargs["body"] = parse_body(json_body(), body)
+                kwargs["body"] = check(body, json_body(request.get_data(cache=True)))
             if query is not None:
-                kwargs["query"] = parse_query(request.args, query)
+                kwargs["query"] = parse_query(request.args, query, fields)
             result = view(**kwargs)
             code = status
             if isinstance(result, tuple):
@@ -79,69 +84,3 @@ def route(bp: Blueprint, rule: str, method: str = "GET", *, summary: str, action
         return wrapper
 
     return decorate
-
-
-def json_body() -> object:
-    """The request's JSON body; a missing or malformed one is a 400."""
-    raw = request.get_data(cache=True)
-    if not raw:
-        return {}
-    try:
-        return json.loads(raw)
-    except (ValueError, RecursionError) as exc:
-        raise BadRequest(f"request body is not valid JSON: {str(exc)[:120]}") from exc
-
-
-def _path_params(rule: str) -> tuple[str, list[dict]]:
-    params = []
-
-    def sub(match):
-        conv, name = match.group(1), match.group(2)
-        schema = {"type": "integer"} if conv == "int" else {"type": "string"}
-        params.append({"name": name, "in": "path", "required": True, "schema": schema})
-        return "{" + name + "}"
-
-    path = re.sub(r"<(?:(\w+):)?(\w+)>", sub, rule)
-    return path, params
-
-
-def _object_schema(spec: dict[str, F]) -> dict:
-    return {"type": "object", "additionalProperties": False,
-            "properties": {name: f.schema() for name, f in spec.items()},
-            "required": [name for name, f in spec.items() if f.required]}
-
-
-def openapi(version: str) -> dict:
-    """The OpenAPI 3.1 description of every registered route."""
-    problem = {"description": "error", "content": {"application/problem+json": {
-        "schema": {"$ref": "#/components/schemas/Problem"}}}}
-    paths: dict = {}
-    for r in ROUTES:
-        path, params = _path_params(r.rule)
-        op: dict = {"summary": r.summary, "operationId": f"{r.method.lower()}{path}".replace("/", "_"),
-                    "responses": {str(r.status): {"description": "success", "content": {
-                        "application/json": {"schema": {"type": "object"}}}}, "default": problem}}
-        if r.query:
-            params = params + [{"name": n, "in": "query", "required": f.required, "schema": f.schema()}
-                               for n, f in r.query.items()]
-        if r.auth and r.method in idempotency.WRITES:
-            params = params + [IDEMPOTENCY_PARAM]
-        if params:
-            op["parameters"] = params
-        if r.body is not None:
-            op["requestBody"] = {"required": True, "content": {"application/json": {
-                "schema": _object_schema(r.body)}}}
-        if r.auth:
-            op["security"] = [{"bearer": []}]
-        paths.setdefault(path, {})[r.method.lower()] = op
-    return {
-        "openapi": "3.1.0",
-        "info": {"title": "fleetctl", "version": version},
-        "paths": paths,
-        "components": {
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": {"Problem": {"type": "object", "properties": {
-                "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
-                "detail": {"type": "string"}}, "required": ["type", "title", "status", "detail"]}},
-        },
-    }

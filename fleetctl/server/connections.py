@@ -4,6 +4,7 @@ waitress's `channel_timeout` closes a connection only after that long without an
 that trickles its request (a byte every few seconds) holds its connection forever; enough of them
 reach `connection_limit` and every other client waits. Here each connection gets `request_timeout`
 seconds from the first byte of a request to its last (headers and body); past that it is closed.
+Requests waitress refuses itself (malformed, oversized headers or body) get problem+json like the app's.
 """
 
 from __future__ import annotations
@@ -36,12 +37,15 @@ def create_server(app, host: str, port: int, threads: int, connection_limit: int
                   request_timeout: float = REQUEST_TIMEOUT, **options):
     """A waitress server that accepts at most `connection_limit` connections at once and drops a
     connection whose request is not fully received within `request_timeout` seconds."""
-    import waitress
+    import waitress  # here, not at the top: `fleetctl` imports this module for its defaults
+
+    from fleetctl.server.waitress_errors import ProblemErrorTask
 
     # Maintenance (the idle and slow-request sweep) runs every second instead of every 30.
     server = waitress.create_server(app, host=host, port=port, threads=threads,
                                     connection_limit=connection_limit, cleanup_interval=1, **options)
     server.channel_class = _guarded_channel(server.channel_class)
+    server.channel_class.error_task_class = ProblemErrorTask
     idle_sweep = server.maintenance
 
     def maintenance(now: float) -> None:

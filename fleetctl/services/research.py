@@ -8,8 +8,6 @@ Reviews and revisions live in `research_reviews`.
 
 from __future__ import annotations
 
-import math
-
 from peewee import fn
 
 from fleetctl import db
@@ -44,14 +42,6 @@ def get_visible(member: Member, research_id: int) -> Research:
     return access.get_visible(Research, research_id, member, "research", can_see)
 
 
-def confidence(value) -> float:
-    """A confidence from 0.0 to 1.0 (a finite number, not a boolean)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
-            or not 0.0 <= value <= 1.0:
-        raise Invalid(f"confidence must be a number from 0.0 to 1.0, not {value!r}")
-    return float(value)
-
-
 def sources(values: list[str] | None) -> list[str]:
     """Source references (URLs, paths, citations): non-empty strings, deduplicated, order kept."""
     out: list[str] = []
@@ -70,7 +60,7 @@ def clean(fields: dict) -> dict:
         "title": lambda v: validate.text(v, "title", max_len=300),
         "question": lambda v: validate.text(v, "question", required=False, max_len=2000),
         "body": validate.body,
-        "confidence": confidence,
+        "confidence": float,  # a number from 0 to 1: checked by schemas.research
         "sources": sources,
         "domains": validate.domains,
         "visibility": validate.visibility,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from peewee import Value
 
 from fleetctl import db
-from fleetctl.errors import Forbidden, Invalid, NotFound
+from fleetctl.errors import Forbidden, Invalid
 from fleetctl.models.core import Member
 from fleetctl.models.research import Research
 from fleetctl.models.tasks import PRIORITIES, REVIEWS, STATES, Task, TaskDependency
@@ -38,15 +38,9 @@ def show(member: Member, task_id: int) -> dict:
 
 def _dependencies(member: Member, ids: list[int] | None) -> list[int]:
     out: list[int] = []
-    for task_id in ids or []:
-        if not isinstance(task_id, int) or isinstance(task_id, bool) or task_id < 1:
-            raise Invalid(f"depends_on holds task ids (positive integers), not {task_id!r}")
-        if task_id > MAX_ID:
-            raise NotFound(f"task {task_id} not found")
+    for task_id in ids or []:  # positive ids, at most MAX_DEPENDENCIES: checked by schemas.tasks
         if task_id not in out:
             out.append(get_task(member, task_id).id)
-    if len(out) > MAX_DEPENDENCIES:
-        raise Invalid(f"a task may depend on at most {MAX_DEPENDENCIES} tasks")
     return out
 
 

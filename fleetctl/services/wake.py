@@ -18,35 +18,19 @@ import weakref
 
 from fleetctl.errors import Conflict, Invalid
 from fleetctl.models.core import Change, Member
+from fleetctl.schemas.limits import DEFAULT_MAX_CHARS
 from fleetctl.services import knowledge_feed, messages, wake_actions, wake_marks, wake_read, wake_render
 from fleetctl.services.wake_read import Item
 from fleetctl.services.wake_sections import READERS
 from fleetctl.services.wake_streams import to_member
 from fleetctl.wake_layout import BY_KEY, MARKED
 
-DEFAULT_MAX_CHARS = 8000
-MIN_MAX_CHARS = 200
-MAX_MAX_CHARS = 1_000_000
 PINNED_LIMIT = 20
 MOVE_TRIES = 5
 _MARKS = rf"\d{{1,18}}(?:\.\d{{1,18}}){{{len(MARKED) - 1}}}"
 CURSOR = re.compile(rf"^(\d{{1,18}}):({_MARKS}):({_MARKS})$")
 
 
-def _max_chars(value: int | None) -> int:
-    if value is None:
-        return DEFAULT_MAX_CHARS
-    if isinstance(value, bool) or not isinstance(value, int) or not MIN_MAX_CHARS <= value <= MAX_MAX_CHARS:
-        raise Invalid(f"max_chars must be a whole number from {MIN_MAX_CHARS} to {MAX_MAX_CHARS}")
-    return value
-
-
-def _style(value: str | None) -> str:
-    if value is None:
-        return "cli"
-    if value not in wake_actions.STYLES:
-        raise Invalid(f"commands must be one of {', '.join(wake_actions.STYLES)}, not {value!r}")
-    return value
 
 
 def encode(member: Member, before: tuple[int, ...], after: tuple[int, ...]) -> str:
@@ -80,7 +64,7 @@ def _item_json(item: Item, style: str) -> dict:
 def peek(member: Member, max_chars: int | None = None, commands: str | None = None) -> dict:
     """The next part of the member's news, with no side effect at all: `{cursor, empty, prompt,
     sections, counts, waiting}`. `sections` hold exactly the items the prompt shows."""
-    budget, style = _max_chars(max_chars), _style(commands)
+    budget, style = max_chars or DEFAULT_MAX_CHARS, commands or "cli"  # checked by schemas.wake
     before = wake_marks.current(member)
     sections = [wake_read.read(member, key, mark, READERS[BY_KEY[key].kind].classify)
                 for key, mark in zip(MARKED, before, strict=True)]

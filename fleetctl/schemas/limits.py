@@ -1,0 +1,5 @@
+"""Bounds shared by the models and by clients that must not import pydantic (the CLI, the daemon, MCP stdio)."""
+
+MIN_MAX_CHARS = 200
+MAX_MAX_CHARS = 1_000_000  # the one upper bound of a wake's prompt budget (server, CLI, daemon, MCP)
+DEFAULT_MAX_CHARS = 8000
