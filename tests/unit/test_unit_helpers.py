@@ -242,3 +242,15 @@ def test_problem_extras_and_unknown_statuses():
     teapot = errors.from_status(418, "")
     assert isinstance(teapot, errors.ServerError) and teapot.http_status == 418 and "418" in teapot.detail
     assert errors.FleetError().detail == "Internal Server Error"
+
+
+def test_production_tokens_cost_10_bcrypt_rounds_and_only_the_environment_lowers_it(monkeypatch):
+    """The suite mints tokens at bcrypt's minimum cost (conftest sets FLEET_BCRYPT_ROUNDS=4); production
+    keeps 10."""
+    monkeypatch.delenv("FLEET_BCRYPT_ROUNDS", raising=False)
+    assert tokens.bcrypt_rounds() == 10
+    body, hashed = tokens.new_secret()
+    assert hashed.startswith("$2b$10$") and len(body) == tokens.SECRET_LEN
+    for value, rounds in (("4", 4), ("1", 4), ("12", 12)):
+        monkeypatch.setenv("FLEET_BCRYPT_ROUNDS", value)
+        assert tokens.bcrypt_rounds() == rounds
