@@ -15,6 +15,8 @@ os.environ.setdefault("FLEET_BCRYPT_ROUNDS", "4")
 
 PG_ADMIN_URL = os.environ.get("FLEET_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 ENGINES = [e for e in os.environ.get("FLEET_TEST_ENGINES", "sqlite,postgres").split(",") if e]
+# The fast loop (`pytest -m "not slow"`) runs on the first engine only: the others' parametrisations are `slow`.
+ENGINE_PARAMS = [engine if n == 0 else pytest.param(engine, marks=pytest.mark.slow) for n, engine in enumerate(ENGINES)]
 
 
 def pytest_collection_modifyitems(config, items):
@@ -71,7 +73,7 @@ def pg_available() -> bool:
         return False
 
 
-@pytest.fixture(scope="session", params=ENGINES)
+@pytest.fixture(scope="session", params=ENGINE_PARAMS)
 def db_url(request, tmp_path_factory):
     """The database URL of one engine for the whole session (created here, dropped after)."""
     if request.param == "postgres":
@@ -240,7 +242,7 @@ def database_stays_put():
     assert db.database.obj is before or before is None, "a test re-pointed the database; use run_local"
 
 
-@pytest.fixture(params=ENGINES)
+@pytest.fixture(params=ENGINE_PARAMS)
 def fresh_db(request, tmp_path):
     """A database of this test's own (not the session's): a SQLite file, or a new PostgreSQL database."""
     if request.param == "postgres":

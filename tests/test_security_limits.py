@@ -58,6 +58,7 @@ def list_routes(server) -> list[str]:
     return out
 
 
+@pytest.mark.slow
 def test_every_list_caps_its_page_size(server, crowded):
     actor, ids = crowded
     routes = list_routes(server)
