@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import os
@@ -190,16 +191,38 @@ def run_local(*args: str) -> Result:
     return Result(done.returncode, done.stdout, done.stderr)
 
 
-def run_cli(args: list[str], env: dict | None = None, input: str | None = None) -> Result:
-    """Run `fleetctl ARGS` in-process through Typer's CliRunner."""
-    from typer.testing import CliRunner
+@functools.cache
+def cli_command():
+    """`fleetctl`'s click command, built once: building it from the Typer app (as `CliRunner.invoke(app)`
+    does on every call) costs more than most commands it runs."""
+    import typer
 
     from fleetctl.cli.main import app
 
-    result = CliRunner().invoke(app, args, env=env, input=input, prog_name="fleetctl")
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return Result(result.exit_code, result.stdout, result.stderr)
+    return typer.main.get_command(app)
+
+
+def run_cli(args: list[str], env: dict | None = None, input: str | None = None) -> Result:
+    """Run `fleetctl ARGS` in-process, isolated as Typer's CliRunner isolates it (streams, env, width); an
+    exception other than an exit propagates."""
+    import sys
+
+    from typer.testing import CliRunner
+
+    runner = CliRunner()
+    with runner.isolation(input=input, env=env, color=False) as (stdout, stderr, _):
+        try:
+            cli_command().main(args=list(args), prog_name="fleetctl")
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) or exc.code is None else 1
+            if not isinstance(exc.code, int) and exc.code is not None:
+                sys.stdout.write(f"{exc.code}\n")
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            out, err = (s.getvalue().decode(runner.charset, "replace").replace("\r\n", "\n") for s in (stdout, stderr))
+    return Result(code or 0, out, err)
 
 
 @dataclass

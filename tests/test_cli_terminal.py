@@ -196,7 +196,6 @@ def test_help_uses_the_width_and_panels(crew):
     assert max(len(line) for line in narrow.splitlines()) <= 60
 
 
-@pytest.mark.slow
 def test_help_shows_plain_metavars_everywhere():
     import typer
     from conftest import run_cli
