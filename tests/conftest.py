@@ -215,14 +215,15 @@ def run_cli(args: list[str], env: dict | None = None, input: str | None = None) 
             cli_command().main(args=list(args), prog_name="fleetctl")
             code = 0
         except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) or exc.code is None else 1
-            if not isinstance(exc.code, int) and exc.code is not None:
-                sys.stdout.write(f"{exc.code}\n")
+            code = exc.code or 0
+            if not isinstance(code, int):  # sys.exit("a message"): printed, exit 1
+                sys.stdout.write(f"{code}\n")
+                code = 1
         finally:
             sys.stdout.flush()
             sys.stderr.flush()
             out, err = (s.getvalue().decode(runner.charset, "replace").replace("\r\n", "\n") for s in (stdout, stderr))
-    return Result(code or 0, out, err)
+    return Result(code, out, err)
 
 
 @dataclass
