@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import os
@@ -15,6 +16,8 @@ os.environ.setdefault("FLEET_BCRYPT_ROUNDS", "4")
 
 PG_ADMIN_URL = os.environ.get("FLEET_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 ENGINES = [e for e in os.environ.get("FLEET_TEST_ENGINES", "sqlite,postgres").split(",") if e]
+# The fast loop (`pytest -m "not slow"`) runs on the first engine only: the others' parametrisations are `slow`.
+ENGINE_PARAMS = [engine if n == 0 else pytest.param(engine, marks=pytest.mark.slow) for n, engine in enumerate(ENGINES)]
 
 
 def pytest_collection_modifyitems(config, items):
@@ -71,7 +74,7 @@ def pg_available() -> bool:
         return False
 
 
-@pytest.fixture(scope="session", params=ENGINES)
+@pytest.fixture(scope="session", params=ENGINE_PARAMS)
 def db_url(request, tmp_path_factory):
     """The database URL of one engine for the whole session (created here, dropped after)."""
     if request.param == "postgres":
@@ -186,16 +189,39 @@ def run_local(*args: str) -> Result:
     return Result(done.returncode, done.stdout, done.stderr)
 
 
-def run_cli(args: list[str], env: dict | None = None, input: str | None = None) -> Result:
-    """Run `fleetctl ARGS` in-process through Typer's CliRunner."""
-    from typer.testing import CliRunner
+@functools.cache
+def cli_command():
+    """`fleetctl`'s click command, built once: building it from the Typer app (as `CliRunner.invoke(app)`
+    does on every call) costs more than most commands it runs."""
+    import typer
 
     from fleetctl.cli.main import app
 
-    result = CliRunner().invoke(app, args, env=env, input=input, prog_name="fleetctl")
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return Result(result.exit_code, result.stdout, result.stderr)
+    return typer.main.get_command(app)
+
+
+def run_cli(args: list[str], env: dict | None = None, input: str | None = None) -> Result:
+    """Run `fleetctl ARGS` in-process, isolated as Typer's CliRunner isolates it (streams, env, width); an
+    exception other than an exit propagates."""
+    import sys
+
+    from typer.testing import CliRunner
+
+    runner = CliRunner()
+    with runner.isolation(input=input, env=env, color=False) as (stdout, stderr, _):
+        try:
+            cli_command().main(args=list(args), prog_name="fleetctl")
+            code = 0
+        except SystemExit as exc:
+            code = exc.code or 0
+            if not isinstance(code, int):  # sys.exit("a message"): printed, exit 1
+                sys.stdout.write(f"{code}\n")
+                code = 1
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            out, err = (s.getvalue().decode(runner.charset, "replace").replace("\r\n", "\n") for s in (stdout, stderr))
+    return Result(code, out, err)
 
 
 @dataclass
@@ -238,7 +264,7 @@ def database_stays_put():
     assert db.database.obj is before or before is None, "a test re-pointed the database; use run_local"
 
 
-@pytest.fixture(params=ENGINES)
+@pytest.fixture(params=ENGINE_PARAMS)
 def fresh_db(request, tmp_path):
     """A database of this test's own (not the session's): a SQLite file, or a new PostgreSQL database."""
     if request.param == "postgres":

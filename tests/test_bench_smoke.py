@@ -9,9 +9,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.slow
 def test_bench_quick_whoami_writes_results_json(tmp_path):
     out = tmp_path / "results.json"
     done = subprocess.run(

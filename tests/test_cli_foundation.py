@@ -8,9 +8,11 @@ import stat
 import subprocess
 import sys
 
+import pytest
 from conftest import run_cli, run_local
 
 
+@pytest.mark.slow
 def test_fleet_create_is_local_and_prints_token_once(tmp_path):
     db = str(tmp_path / "f.db")
     result = run_local("fleet", "create", "acme", "--db", db, "--json")
@@ -111,6 +113,7 @@ def test_usage_errors_are_one_line_with_a_pointer_to_help():
 
 
 
+@pytest.mark.slow
 def test_local_commands_fail_in_one_clear_line(tmp_path):
     local = run_local
     missing = str(tmp_path / "missing.db")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
+
 
 def quiet(fleet, name):
     actor = fleet.member(name)
@@ -28,6 +30,7 @@ def test_wake_wait_returns_when_news_arrives_and_advances_the_cursor(make_fleet)
     assert scout.client.get("/v1/wake")["empty"] is True  # without --peek the wake advanced the cursor
 
 
+@pytest.mark.slow  # waits out a timeout
 def test_wake_wait_peek_times_out_with_nothing_new(make_fleet):
     scout = quiet(make_fleet(), "scout")
     started = time.monotonic()

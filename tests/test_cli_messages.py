@@ -137,6 +137,7 @@ def _serve(db_url: str) -> tuple[subprocess.Popen, str]:
     return proc, line.split("serving on ")[1].split()[0]
 
 
+@pytest.mark.slow
 def test_messages_wait_for_a_sleeping_recipient_across_restarts(crew, server):
     acme, labs, x, y, scout = crew
     first, url = _serve(server.db_url)

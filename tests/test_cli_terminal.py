@@ -91,6 +91,7 @@ def hung_server():
         yield url
 
 
+@pytest.mark.slow
 def test_pipes_that_close_early_end_quietly_with_exit_0(crew):
     fleet, dev = crew
     for n in range(3):
@@ -110,6 +111,7 @@ def test_pipes_that_close_early_end_quietly_with_exit_0(crew):
     assert head.stdout.split("\t")[:2] == ["ID", "STATE"]
 
 
+@pytest.mark.slow
 def test_ctrl_c_exits_130(crew, hung_server, tmp_path):
     fleet, dev = crew
     waiting = subprocess.Popen([sys.executable, "-m", "fleetctl", "--url", hung_server, "--token", dev.token,
@@ -132,6 +134,7 @@ def test_ctrl_c_exits_130(crew, hung_server, tmp_path):
     assert serve.wait(timeout=20) == 130 and "server stopped" in serve.stdout.read()
 
 
+@pytest.mark.slow
 def test_timeout_option_env_and_unreachable_hints(crew, hung_server):
     fleet, dev = crew
     started = time.monotonic()
@@ -157,6 +160,7 @@ def test_timeout_option_env_and_unreachable_hints(crew, hung_server):
     assert "start it with `fleetctl serve`" in refused.stderr and "fleetctl profile list" in refused.stderr
 
 
+@pytest.mark.slow
 def test_tables_fit_the_terminal_and_keep_id_and_state(crew):
     fleet, dev = crew
     long_title = "A very long title that goes on " + "and on " * 20 + "until the end"
@@ -177,6 +181,7 @@ def test_tables_fit_the_terminal_and_keep_id_and_state(crew):
     assert long_title in wide
 
 
+@pytest.mark.slow
 def test_help_uses_the_width_and_panels(crew):
     fleet, dev = crew
     code, out = in_pty(["--help"], env_of(dev), columns=140)
@@ -238,6 +243,7 @@ def test_a_reply_without_subject_takes_re_subject(crew):
     assert own["subject"] == "Other"
 
 
+@pytest.mark.slow
 def test_local_commands_and_serve_find_the_same_database(tmp_path):
     env = {**os.environ, "FLEET_BCRYPT_ROUNDS": "4", "FLEET_DB": "team.db"}
     run = lambda *a: subprocess.run([sys.executable, "-m", "fleetctl", *a], capture_output=True,  # noqa: E731

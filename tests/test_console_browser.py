@@ -12,6 +12,7 @@ from consoleutil import task_in_review
 
 CHROMIUM = os.environ.get("FLEET_TEST_CHROMIUM", "/usr/bin/chromium")
 playwright_api = pytest.importorskip("playwright.sync_api")
+pytestmark = pytest.mark.slow  # a real browser
 
 XSS = ("Look: <script>window.__pwned = 1; alert('script')</script> and "
        "<img src=x onerror=\"window.__pwned = 2; alert('img')\"> and "

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 
+import pytest
 from conftest import run_cli
 
 
@@ -55,6 +56,7 @@ def test_nothing_new_runs_nothing(make_fleet, tmp_path):
     assert not (tmp_path / "ran").exists()
 
 
+@pytest.mark.slow
 def test_profiles_each_run_as_their_member(make_fleet, server, tmp_path):
     fleet = make_fleet()
     one, two = quiet_member(fleet, "one"), quiet_member(fleet, "two")
@@ -72,6 +74,7 @@ def test_profiles_each_run_as_their_member(make_fleet, server, tmp_path):
     assert missing.exit_code == 1 and "no profile named 'nope'" in missing.stderr
 
 
+@pytest.mark.slow
 def test_unreachable_server_and_backoff(tmp_path):
     from fleetctl.client import Client
     from fleetctl.daemon import Daemon, Target
@@ -105,6 +108,7 @@ def _start_daemon(actor, tmp_path):
     return proc
 
 
+@pytest.mark.slow
 def test_ctrl_c_and_sigterm_stop_cleanly(make_fleet, tmp_path):
     fleet = make_fleet()
     scout = quiet_member(fleet, "scout")
@@ -126,6 +130,7 @@ def test_empty_exec_is_refused(make_fleet):
         assert result.exit_code == 2 and result.stderr.count("\n") == 1 and "--exec" in result.stderr
 
 
+@pytest.mark.slow
 def test_json_keeps_stdout_one_document(make_fleet):
     fleet = make_fleet()
     scout = quiet_member(fleet, "scout")
@@ -140,6 +145,7 @@ def test_json_keeps_stdout_one_document(make_fleet):
     assert scout.client.get("/v1/wake")["empty"] is True
 
 
+@pytest.mark.slow
 def test_hook_inside_a_failed_daemon_run_does_not_hand_the_news_over(make_fleet, tmp_path):
     """The issue's scenario: the session-start hook runs inside the daemon's command with its credentials;
     it only peeks (FLEET_WAKE_CURSOR), so when the command fails the next round gets the same news."""

@@ -199,6 +199,7 @@ def _fuzz_operation(server, state: dict, method: str, path: str, op: dict, known
     case()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("role", ["owner", "agent"])
 def test_fuzz_every_route(server, fuzz_owner, role):
     """As an owner (every route reachable) and as an agent (the refusal paths), EXAMPLES and a third of it."""

@@ -1,9 +1,11 @@
-"""`fleetctl mcp` driven as a subprocess by the SDK's own stdio client, against the real server."""
+"""`fleetctl mcp` driven as a subprocess by the SDK's own stdio client, against the real server (the fast loop
+keeps one round trip; the tools themselves are tried in-process over `/mcp` in test_mcp_tools/test_mcp_http)."""
 
 from __future__ import annotations
 
 import json
 
+import pytest
 from conftest import run_cli
 from mcpclients import ok, over_stdio, text
 
@@ -83,6 +85,7 @@ def test_message_sent_by_mcp_is_read_with_the_cli(make_fleet):
     assert shown.json()["read_at"]
 
 
+@pytest.mark.slow
 def test_inbox_lists_and_reads(make_fleet):
     fleet = make_fleet("mcp")
     a, b = fleet.member("writer"), fleet.member("inboxer")
@@ -100,6 +103,7 @@ def test_inbox_lists_and_reads(make_fleet):
     assert after["items"] == []
 
 
+@pytest.mark.slow
 def test_policy_refusal_is_a_tool_error_with_the_server_detail(make_fleet):
     a = make_fleet("mcpa").member("asker", domains=["infra"])
     target = make_fleet("mcpb").member("closed", domains=["infra"], cross_fleet=False)
@@ -119,6 +123,7 @@ def test_policy_refusal_is_a_tool_error_with_the_server_detail(make_fleet):
     assert target.client.get("/v1/messages")["items"] == []
 
 
+@pytest.mark.slow
 def test_bad_arguments_are_tool_errors_naming_the_problem(make_fleet):
     a = make_fleet("mcp").member("sloppy")
 
@@ -140,6 +145,7 @@ def test_bad_arguments_are_tool_errors_naming_the_problem(make_fleet):
     assert "nobody-here" in text(results[4])  # the server's 404 detail
 
 
+@pytest.mark.slow
 def test_unreachable_server_is_a_tool_error():
     async def steps(session):
         return await session.call_tool("fleet_inbox", {})
@@ -162,6 +168,7 @@ def test_print_config_with_env_credentials_refers_to_them(server, make_fleet):
     assert owner.token not in http.stdout + http.stderr
 
 
+@pytest.mark.slow
 def test_print_config_with_a_profile_pins_it_and_it_wins_over_an_inherited_token(server, make_fleet, tmp_path):
     fleet = make_fleet("mcp")
     builder = fleet.member("builder")
@@ -200,6 +207,7 @@ def test_print_config_refuses_what_it_cannot_pin(server, make_fleet):
     assert run_cli(["mcp", "--http"]).exit_code == 2
 
 
+@pytest.mark.slow
 def test_documents_put_get_and_lost_update_refused(make_fleet):
     fleet = make_fleet("mcp")
     a = fleet.member("scribe")
@@ -221,6 +229,7 @@ def test_documents_put_get_and_lost_update_refused(make_fleet):
     assert fleet.owner.client.get("/v1/documents/runbook")["body"] == "v2"
 
 
+@pytest.mark.slow
 def test_task_create_and_actions_through_review(make_fleet):
     fleet = make_fleet("mcp")
     a, b = fleet.member("boss", domains=["infra"]), fleet.member("doer", domains=["infra"])
@@ -256,6 +265,7 @@ def test_task_create_and_actions_through_review(make_fleet):
     assert approved.exit_code == 0 and approved.json()["state"] == "done"
 
 
+@pytest.mark.slow
 def test_knowledge_publish_and_search(make_fleet):
     fleet = make_fleet("mcp")
     a = fleet.member("author", domains=["payments"])
@@ -282,6 +292,7 @@ def test_knowledge_publish_and_search(make_fleet):
     assert bad.is_error and text(bad) == "knowledge entry 1000000000 not found"
 
 
+@pytest.mark.slow
 def test_research_publish(make_fleet):
     fleet = make_fleet("mcp")
     a = fleet.member("researcher", domains=["infra"])
@@ -300,6 +311,7 @@ def test_research_publish(make_fleet):
     assert out_of_range.is_error and "confidence" in text(out_of_range)
 
 
+@pytest.mark.slow
 def test_wake_hands_the_news_over_once(make_fleet):
     fleet = make_fleet("mcp")
     a, b = fleet.member("poker"), fleet.member("sleeper")
@@ -325,6 +337,7 @@ def test_stdio_server_loads_neither_the_sdk_nor_the_server_stack():
             "'peewee', 'bcrypt') if m in sys.modules]; print(','.join(heavy))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+@pytest.mark.slow
 def test_wake_inside_a_daemon_run_only_peeks(make_fleet):
     """With FLEET_WAKE_CURSOR set (the daemon sets it for its command) fleet_wake hands nothing over, and the
     prompt names tool calls instead of shell commands."""

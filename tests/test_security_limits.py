@@ -18,8 +18,8 @@ ROWS = CAP + 3
 
 
 @pytest.fixture(scope="module")
-def crowded(server):
-    """A fleet whose owner has more than CAP of everything a list can return."""
+def limited(server):
+    """A fleet owner with a message and a document to aim every route at."""
     import secrets
 
     from conftest import Actor
@@ -32,20 +32,28 @@ def crowded(server):
     c.patch(f"/v1/agents/{owner.name}", {"rate_limit": 1_000_000, "domains": ["cap"]})
     root = c.post("/v1/messages", {"recipients": [owner.name], "subject": "root"})
     c.request("PUT", "/v1/documents/many", {"body": "0\n"})
+    return actor, {"id": root["id"], "name": "many"}
+
+
+@pytest.fixture(scope="module")
+def crowded(limited):
+    """The same owner with more than CAP of everything a list can return (about 1,400 writes: slow)."""
+    actor, ids = limited
+    owner_name = actor.name
     fresh = lambda: actor.client  # noqa: E731  (one client per call: a Client is not thread-safe)
     jobs = [
         lambda n: fresh().post("/v1/agents", {"name": f"m{n}"}),
         lambda n: fresh().post("/v1/knowledge", {"kind": "tip", "title": f"capword {n}", "domains": ["cap"]}),
         lambda n: fresh().post("/v1/tasks", {"title": f"task {n}", "domains": ["cap"]}),
-        lambda n: fresh().post("/v1/messages", {"recipients": [owner.name], "subject": f"m {n}",
-                                                "reply_to": root["id"]}),
+        lambda n: fresh().post("/v1/messages", {"recipients": [owner_name], "subject": f"m {n}",
+                                                "reply_to": ids["id"]}),
         lambda n: fresh().post("/v1/research", {"title": f"r {n}", "confidence": 0.5}),
         lambda n: fresh().request("PUT", f"/v1/documents/d{n}", {"body": "x"}),
         lambda n: fresh().request("PUT", "/v1/documents/many", {"body": f"{n}\n"}),
     ]
     with ThreadPoolExecutor(4) as pool:
         list(pool.map(lambda job_n: job_n[0](job_n[1]), [(job, n) for job in jobs for n in range(ROWS)]))
-    return actor, {"id": root["id"], "name": "many"}
+    return actor, ids
 
 
 def list_routes(server) -> list[str]:
@@ -58,6 +66,7 @@ def list_routes(server) -> list[str]:
     return out
 
 
+@pytest.mark.slow
 def test_every_list_caps_its_page_size(server, crowded):
     actor, ids = crowded
     routes = list_routes(server)
@@ -78,8 +87,8 @@ def test_every_list_caps_its_page_size(server, crowded):
     print(f"limits: {len(checked)} lists capped at {CAP}: {', '.join(checked)}")
 
 
-def test_bodies_over_one_mib_are_413_on_every_mutation_route(server, crowded):
-    actor, ids = crowded
+def test_bodies_over_one_mib_are_413_on_every_mutation_route(server, limited):
+    actor, ids = limited
     spec = http_request(server.url, "GET", "/v1/openapi.json").body
     big = json.dumps({"title": "t", "body": "x" * (1024 * 1024)}).encode()
     routes = [(method.upper(), path) for path, ops in spec["paths"].items() for method, op in ops.items()
@@ -108,12 +117,13 @@ def _chunked(url: str, method: str, path: str, payload: bytes, token: str) -> in
     return status
 
 
-def test_a_body_just_under_the_limit_is_accepted(crowded):
-    actor, _ = crowded
+def test_a_body_just_under_the_limit_is_accepted(limited):
+    actor, _ = limited
     resp = actor.http("POST", "/v1/knowledge", {"kind": "tip", "title": "big", "body": "y" * 1_000_000})
     assert resp.status == 201, resp.body
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("query", [
     "q=" + "a" * 100_000, "q=" + "word%20OR%20" * 40 + "x", "q=" + "%22" * 400, "q=" + "*" * 500,
     "q=capword&limit=-1", "q=capword&after=-5", "q=capword&limit=0", "q=",
@@ -128,8 +138,8 @@ def test_search_queries_cannot_be_made_slow_or_huge(crowded, query):
         assert len(resp.body["items"]) <= CAP
 
 
-def test_urls_and_headers_past_the_server_limits_are_refused(server, crowded):
-    actor, _ = crowded
+def test_urls_and_headers_past_the_server_limits_are_refused(server, limited):
+    actor, _ = limited
     long_url = actor.http("GET", "/v1/knowledge?kind=" + "a" * 300_000)
     assert 400 <= long_url.status < 500
     assert http_request(server.url, "GET", "/healthz").status == 200

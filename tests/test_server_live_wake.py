@@ -74,6 +74,7 @@ def test_wait_holds_until_news_for_the_caller_then_answers_within_a_second(make_
     assert scout.client.get("/v1/messages/" + str(msg["id"]))["delivered_at"] is None  # a peek: no side effect
 
 
+@pytest.mark.slow  # waits out a timeout
 def test_wait_times_out_with_an_empty_wake(make_fleet):
     scout = quiet(make_fleet(), "scout")
     started = time.monotonic()
@@ -89,6 +90,7 @@ def test_bad_wait_is_422(make_fleet, bad):
     assert resp.status == 422 and "wait" in resp.body["detail"]
 
 
+@pytest.mark.slow  # waits out a timeout
 def test_revoked_members_waiter_is_released(make_fleet):
     fleet = make_fleet()
     scout = quiet(fleet, "scout")
@@ -99,6 +101,7 @@ def test_revoked_members_waiter_is_released(make_fleet):
     assert waiter.status == 401
 
 
+@pytest.mark.slow  # waits out a timeout
 def test_waits_of_one_member_are_bounded(make_fleet, monkeypatch):
     from fleetctl.services import wakeup
 

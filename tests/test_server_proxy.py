@@ -3,10 +3,12 @@ and nobody else can forge it."""
 
 from __future__ import annotations
 
+import pytest
 import servers
 from conftest import http_request
 
 
+@pytest.mark.slow
 def test_trusted_proxy_names_the_client_and_others_cannot_forge_it(tmp_path):
     db = str(tmp_path / "proxy.db")
     owner = servers.local(db, "fleet", "create", "acme")["token"]

@@ -88,6 +88,7 @@ def test_concurrent_writers_never_pass_the_quota_together(small_fleet):
     assert usage(fleet.owner) == 1000
 
 
+@pytest.mark.slow
 def test_fleet_create_and_update_quota_locally(tmp_path):
     db = str(tmp_path / "q.db")
     made = run_local("fleet", "create", "acme", "--quota", "2MiB", "--db", db, "--json")

@@ -128,6 +128,7 @@ def check_state(actor, name: str, params: dict) -> None:
         raise AssertionError(f"unexpected action {name}")
 
 
+@pytest.mark.slow
 def test_every_suggested_command_runs_as_printed(rich):
     seen, first_action = set(), {}
     for role, actor in rich.items():

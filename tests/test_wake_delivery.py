@@ -89,6 +89,7 @@ def backlog(make_fleet):
     return agent, owner, expected
 
 
+@pytest.mark.slow
 def test_a_large_backlog_is_handed_over_exactly_once_in_small_parts(backlog):
     agent, owner, expected = backlog
     assert len(expected) == 295
@@ -103,6 +104,7 @@ def test_a_large_backlog_is_handed_over_exactly_once_in_small_parts(backlog):
     assert all(m["delivered_at"] for m in agent.client.get("/v1/messages", limit=200)["items"])
 
 
+@pytest.mark.slow
 def test_news_written_while_draining_is_not_lost(backlog):
     agent, owner, expected = backlog
     got = handed(wake(agent, max_chars=1000))
@@ -111,6 +113,7 @@ def test_news_written_while_draining_is_not_lost(backlog):
     assert sorted(got) == sorted(expected + [("messages", late["id"], "received")])
 
 
+@pytest.mark.slow
 def test_ack_of_a_truncated_peek_hands_over_only_what_it_held(backlog):
     agent, owner, expected = backlog
     held = peek(agent, max_chars=700)
@@ -122,6 +125,7 @@ def test_ack_of_a_truncated_peek_hands_over_only_what_it_held(backlog):
     assert rest[0][0] == "breaking" or shown[-1][0] != "breaking"  # what was cut comes first
 
 
+@pytest.mark.slow
 def test_a_daemon_style_peek_and_ack_loop_drains_everything(backlog):
     agent, owner, expected = backlog
     got = []
@@ -131,6 +135,7 @@ def test_a_daemon_style_peek_and_ack_loop_drains_everything(backlog):
     assert sorted(got) == sorted(expected)
 
 
+@pytest.mark.slow
 def test_nobody_elses_traffic_hides_news(make_fleet, server):
     """The issue's reproduction, then thousands of changes of other fleets and members in between."""
     from fleetctl import db
@@ -354,6 +359,7 @@ def test_an_upgraded_database_keeps_waking(server, tmp_path):
     assert done.returncode == 0 and "upgraded" in done.stdout, done.stderr
 
 
+@pytest.mark.slow
 def test_concurrent_wakes_of_one_member_never_hand_an_item_over_twice(backlog):
     import threading
 

@@ -87,13 +87,18 @@ class Prompt:
 
     def fit(self, max_chars: int) -> str:
         """Cut pinned lines, then items from the lowest section up, until the prompt fits; never below one
-        news item (that one is handed over even if it alone exceeds the budget). The length only shrinks
-        as cuts are added, so the fewest cuts that fit are found by bisection."""
+        news item (that one is handed over even if it alone exceeds the budget). The length shrinks as
+        pinned lines are cut, and again as news items are cut, but the first news item cut adds the lines
+        that say news is waiting: the fewest cuts that fit are found by bisection in one range or the other."""
         text = self.text()
         if len(text) <= max_chars:
             return text
         full = (list(self.shown), self.pins)
-        low, high = 0, self.pins + max(sum(self.shown) - 1, 0)  # high: everything but one item is cut
+        self._cut(full, full[1])
+        if len(self.text()) <= max_chars:
+            low, high = 0, full[1]
+        else:
+            low, high = full[1], full[1] + max(sum(full[0]) - 1, 0)  # high: all but one item is cut
         while low < high:
             middle = (low + high) // 2
             self._cut(full, middle)
