@@ -5,23 +5,26 @@
 
 from __future__ import annotations
 
+import functools
+
 from fleetctl import db
 from fleetctl.models.base import utcnow
-from fleetctl.models.core import Change
-from fleetctl.services import wake_streams, wakeup
+from fleetctl.services import prepared, wake_streams, wakeup
 
 COLUMNS = ("fleet_id", "kind", "ref_id", "event", "created_at", "stream", "note", "actor")
 _TYPES = ("bigint", "text", "bigint", "text", "timestamp", "text", "text", "bigint")
+NAMES = ", ".join(f'"{c}"' for c in COLUMNS)
+# Prepared (every write that is news runs it): one multi-row insert; SQLite answers it with the last row's id.
+SQLITE_INSERT = f'INSERT INTO "change" ({NAMES}) VALUES {{rows:{len(COLUMNS)}}}'
 
 
+@functools.lru_cache(maxsize=64)
 def _pg_insert(rows: int) -> str:
     """The lock and the insert in one round trip: sequence values are drawn only once the lock is held."""
     first = "(" + ", ".join(f"%s::{t}" for t in _TYPES) + ")"
     values = ", ".join([first] + ["(" + ", ".join(["%s"] * len(COLUMNS)) + ")"] * (rows - 1))
-    names = ", ".join(f'"{c}"' for c in COLUMNS)
-    return (f'WITH ordered AS (SELECT pg_advisory_xact_lock(7007002)) '
-            f'INSERT INTO "{Change._meta.table_name}" ({names}) '
-            f'SELECT v.* FROM ordered, (VALUES {values}) AS v({names}) RETURNING "seq"')
+    return (f'WITH ordered AS (SELECT pg_advisory_xact_lock(7007002)) INSERT INTO "change" ({NAMES}) '
+            f'SELECT v.* FROM ordered, (VALUES {values}) AS v({NAMES}) RETURNING "seq"')
 
 
 def record(kind: str, ref_id: int, fleet_id: int, event: str, streams: list[str], note: str | None = None,
@@ -41,9 +44,7 @@ def record(kind: str, ref_id: int, fleet_id: int, event: str, streams: list[str]
     for fleet, member in wake_streams.audience(fleet_id, streams):
         wakeup.note(fleet, member)  # live wake: wakes the waiters it concerns once the transaction commits
     now = utcnow()
-    rows = [(fleet_id, kind, ref_id, event, now, stream, note, actor_id) for stream in streams]
+    values = [v for stream in streams for v in (fleet_id, kind, ref_id, event, now, stream, note, actor_id)]
     if db.engine() == "postgres":
-        cursor = db.database.execute_sql(_pg_insert(len(rows)), [v for row in rows for v in row])
-        return max(r[0] for r in cursor.fetchall())
-    # SQLite answers a multi-row insert with the last row's id: one statement, no read-back.
-    return Change.insert_many([dict(zip(COLUMNS, row, strict=True)) for row in rows]).execute()
+        return max(r[0] for r in db.database.execute_sql(_pg_insert(len(streams)), values).fetchall())
+    return prepared.run(SQLITE_INSERT, values, rows=len(streams)).lastrowid
