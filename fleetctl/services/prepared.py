@@ -34,3 +34,8 @@ def text(template: str, rows: int = 1) -> str:
 def run(template: str, params, rows: int = 1):
     """Run one prepared statement on this thread's connection (inside the caller's transaction)."""
     return db.database.execute_sql(_text(template, db.engine(), rows), params)
+
+
+def run_many(template: str, rows: list[tuple]) -> None:
+    """Run one prepared single-row statement for each of `rows` (the driver loops, not Python)."""
+    db.database.cursor().executemany(_text(template, db.engine(), 1), rows)
