@@ -26,11 +26,6 @@ def _text(template: str, engine: str, rows: int) -> str:
     return ROWS.sub(values, template).replace("{p}", param).replace("{false}", "false" if engine == "postgres" else "0")
 
 
-def text(template: str, rows: int = 1) -> str:
-    """The statement for the current engine (cached)."""
-    return _text(template, db.engine(), rows)
-
-
 def run(template: str, params, rows: int = 1):
     """Run one prepared statement on this thread's connection (inside the caller's transaction)."""
     return db.database.execute_sql(_text(template, db.engine(), rows), params)
