@@ -19,7 +19,7 @@ import weakref
 from fleetctl.errors import Conflict, Invalid
 from fleetctl.models.core import Change, Member
 from fleetctl.models.wake import SECTIONS
-from fleetctl.services import knowledge_feed, messages, wake_actions, wake_marks, wake_read, wake_render
+from fleetctl.services import changes, knowledge_feed, messages, wake_actions, wake_marks, wake_read, wake_render
 from fleetctl.services.wake_read import Item
 from fleetctl.services.wake_sections import CLASSIFY
 from fleetctl.services.wake_streams import to_member
@@ -82,7 +82,9 @@ def peek(member: Member, max_chars: int | None = None, commands: str | None = No
     sections, counts, waiting}`. `sections` hold exactly the items the prompt shows."""
     budget, style = _max_chars(max_chars), _style(commands)
     before = wake_marks.current(member)
-    sections = [wake_read.read(member, key, mark, CLASSIFY[key]) for key, mark in zip(SECTIONS, before, strict=True)]
+    horizon = changes.horizon()  # PostgreSQL: never past a change that may still commit
+    sections = [wake_read.read(member, key, mark, CLASSIFY[key], horizon)
+                for key, mark in zip(SECTIONS, before, strict=True)]
     pinned = _pinned(member)
     prompt = wake_render.Prompt(member.address, sections, pinned, style, wake_read.PAGE)
     text = prompt.fit(budget)

@@ -81,10 +81,15 @@ class Section:
 Classify = Callable[[Member, list[Run]], list[Item]]
 
 
-def _window(streams: list[str], after: int) -> tuple[list[tuple], bool]:
+def _after(after: int, horizon: int | None) -> list:
+    """Rows after a mark, up to the horizon (`changes.horizon`: never past a change that may still commit)."""
+    return [Change.seq > after] if horizon is None else [Change.seq > after, Change.seq <= horizon]
+
+
+def _window(streams: list[str], after: int, horizon: int | None) -> tuple[list[tuple], bool]:
     size = max(WINDOW, len(streams) + 1)
     query = (Change.select(Change.seq, Change.kind, Change.ref_id, Change.event, Change.note, Change.actor)
-             .where(Change.stream.in_(streams), Change.seq > after).order_by(Change.seq).limit(size))
+             .where(Change.stream.in_(streams), *_after(after, horizon)).order_by(Change.seq).limit(size))
     rows = list(query.tuples())
     full = len(rows) == size
     if full:  # the last write's rows may go on beyond the window: leave them whole for the next read
@@ -105,18 +110,19 @@ def runs(rows: list[tuple]) -> list[Run]:
     return out
 
 
-def _beyond(streams: list[str], after: int) -> int:
+def _beyond(streams: list[str], after: int, horizon: int | None) -> int:
     pending = (Change.select(Change.ref_id, Change.event).distinct()
-               .where(Change.stream.in_(streams), Change.seq > after).limit(COUNT_CAP))
+               .where(Change.stream.in_(streams), *_after(after, horizon)).limit(COUNT_CAP))
     return Change.select(fn.COUNT(1)).from_(pending.alias("pending")).scalar() or 0
 
 
-def read(member: Member, key: str, mark: int, classify: Classify) -> Section:
-    """The section `key` of `member` after `mark`: at least a page of items when that many are pending."""
+def read(member: Member, key: str, mark: int, classify: Classify, horizon: int | None = None) -> Section:
+    """The section `key` of `member` after `mark` and up to `horizon` (`changes.horizon()`; None: no
+    bound): at least a page of items when that many are pending."""
     streams = wake_streams.of_member(key, member)
     section = Section(key, end=mark)
     while len(section.items) <= PAGE:
-        rows, full = _window(streams, section.end)
+        rows, full = _window(streams, section.end, horizon)
         if rows:
             section.items += classify(member, runs(rows))
             section.end = rows[-1][0]
@@ -124,6 +130,6 @@ def read(member: Member, key: str, mark: int, classify: Classify) -> Section:
             return section
         if not rows:  # cannot happen while a window exceeds the widest fan-out; never loop on it
             break
-    section.beyond = _beyond(streams, section.end)
+    section.beyond = _beyond(streams, section.end, horizon)
     section.capped = section.beyond >= COUNT_CAP
     return section
