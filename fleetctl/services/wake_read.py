@@ -81,17 +81,17 @@ class Section:
 Classify = Callable[[Member, list[Run]], list[Item]]
 
 
-def _after(after: int, horizon: int | None) -> list:
-    """Rows after a mark, up to the horizon (`changes.horizon`: never past a change that may still commit)."""
-    return [Change.seq > after] if horizon is None else [Change.seq > after, Change.seq <= horizon]
-
-
 def _window(streams: list[str], after: int, horizon: int | None) -> tuple[list[tuple], bool]:
     size = max(WINDOW, len(streams) + 1)
     query = (Change.select(Change.seq, Change.kind, Change.ref_id, Change.event, Change.note, Change.actor)
-             .where(Change.stream.in_(streams), *_after(after, horizon)).order_by(Change.seq).limit(size))
+             .where(Change.stream.in_(streams), Change.seq > after).order_by(Change.seq).limit(size))
     rows = list(query.tuples())
     full = len(rows) == size
+    if horizon is not None and rows and rows[-1][0] > horizon:
+        # Never past the horizon (`changes.horizon`): a change below it may still commit. Cut here, not
+        # in SQL: a `seq <=` bound made PostgreSQL walk the whole sequence range behind an old mark.
+        # One write's rows all lie on one side of the horizon, so no write is split.
+        rows, full = [r for r in rows if r[0] <= horizon], False
     if full:  # the last write's rows may go on beyond the window: leave them whole for the next read
         tail = rows[-1][1:4]
         while rows and rows[-1][1:4] == tail:
@@ -110,9 +110,9 @@ def runs(rows: list[tuple]) -> list[Run]:
     return out
 
 
-def _beyond(streams: list[str], after: int, horizon: int | None) -> int:
+def _beyond(streams: list[str], after: int) -> int:
     pending = (Change.select(Change.ref_id, Change.event).distinct()
-               .where(Change.stream.in_(streams), *_after(after, horizon)).limit(COUNT_CAP))
+               .where(Change.stream.in_(streams), Change.seq > after).limit(COUNT_CAP))
     return Change.select(fn.COUNT(1)).from_(pending.alias("pending")).scalar() or 0
 
 
@@ -130,6 +130,6 @@ def read(member: Member, key: str, mark: int, classify: Classify, horizon: int |
             return section
         if not rows:  # cannot happen while a window exceeds the widest fan-out; never loop on it
             break
-    section.beyond = _beyond(streams, section.end, horizon)
+    section.beyond = _beyond(streams, section.end)  # a count only: what committed past the horizon counts
     section.capped = section.beyond >= COUNT_CAP
     return section
