@@ -1,6 +1,6 @@
-"""The change sequence behind wake cursors, on both engines: sequence order is commit order, so a
-reader of `seq > cursor` never skips a change that commits late (PostgreSQL: an advisory lock in
-changes.record; SQLite: one writer at a time)."""
+"""The change sequence behind wake marks, on both engines: a reader that advances its mark never
+passes a change that commits late. PostgreSQL: writers draw numbers concurrently (a shared advisory
+lock) and readers stop at `changes.horizon()`; SQLite: one writer at a time, no horizon."""
 
 from __future__ import annotations
 
@@ -8,85 +8,128 @@ import random
 import threading
 import time
 
+WRITERS, WRITES = 8, 12  # concurrent writers, changes each
 
-def test_change_sequence_never_lets_a_cursor_skip_a_late_commit(make_fleet, server):
-    """Sequence order is commit order: a reader of `seq > cursor` never passes an uncommitted change."""
+
+def _owner(name: str):
+    from fleetctl.models.core import Fleet, Member
+
+    return Member.select().join(Fleet).where(Fleet.name == name).get()
+
+
+def _read(member, mark: int) -> tuple[list[int], int]:
+    """What the wake reads for `member`'s messages after `mark` (wake_read, bounded by the horizon as
+    wake.peek bounds it): the change numbers read, and the mark once they are handed over."""
+    from fleetctl.services import changes, wake_read
+
+    def classify(_member, runs):
+        return [wake_read.Item(run.first, {"seqs": [row[0] for row in run.rows]}) for run in runs]
+
+    section = wake_read.read(member, "messages", mark, classify, changes.horizon())
+    return [seq for item in section.items for seq in item.data["seqs"]], section.end
+
+
+def test_a_reader_never_passes_a_change_that_commits_late(make_fleet, server):
+    """A change numbered first but committed last: the reader waits for it (PostgreSQL) or the later
+    writer does (SQLite); either way no read shows the later change without the earlier one."""
     from fleetctl import db
-    from fleetctl.models.core import Change, Fleet
-    from fleetctl.services import changes
+    from fleetctl.services import changes, wake_streams
 
-    fleet_id = Fleet.get(Fleet.name == make_fleet("seq").name).id
-    cursor = Change.select(Change.seq).order_by(Change.seq.desc()).scalar() or 0
-    inserted, release, done = threading.Event(), threading.Event(), threading.Event()
-    seqs = {}
+    member = _owner(make_fleet("seq").name)
+    stream = [wake_streams.to_member("messages", member.id)]
+    mark = _read(member, 0)[1]
+    inserted, release, fast_done = threading.Event(), threading.Event(), threading.Event()
+    seqs, reads = {}, []
 
     def slow():
         with db.write():
-            seqs["slow"] = changes.record("task", 1, fleet_id, "slow", ["test:slow"])
+            seqs["slow"] = changes.record("message", 2**30 + 1, member.fleet_id, "received", stream)
             inserted.set()
             release.wait(10)
 
     def fast():
         inserted.wait(10)
         with db.write():
-            seqs["fast"] = changes.record("task", 2, fleet_id, "fast", ["test:fast"])
-        done.set()
+            seqs["fast"] = changes.record("message", 2**30 + 2, member.fleet_id, "received", stream)
+        fast_done.set()
 
-    threads = [threading.Thread(target=slow), threading.Thread(target=fast)]
-    for thread in threads:
+    def reader():
+        reads.append(_read(member, mark))
+
+    writers = [threading.Thread(target=slow), threading.Thread(target=fast)]
+    for thread in writers:
         thread.start()
     inserted.wait(10)
-    # The fast transaction must wait for the slow one instead of committing a later sequence number
-    # first: a reader advancing its cursor to that number would never see the slow change.
-    assert not done.wait(0.5)
-    assert list(Change.select().where(Change.seq > cursor, Change.fleet == fleet_id)) == []
+    if server.engine == "postgres":
+        assert fast_done.wait(10)  # writers do not wait for each other: the later number commits first
+    else:
+        assert not fast_done.wait(0.5)  # one writer at a time
+    poller = threading.Thread(target=reader)
+    poller.start()
+    poller.join(0.5)
+    if server.engine == "postgres":
+        assert poller.is_alive() and not reads  # the horizon waits for the writer that drew a number
     release.set()
-    for thread in threads:
+    for thread in [*writers, poller]:
         thread.join(10)
-    seen = [(c.seq, c.event) for c in Change.select().where(Change.seq > cursor, Change.fleet == fleet_id)
-            .order_by(Change.seq)]
-    assert [event for _, event in seen] == ["slow", "fast"] and seqs["slow"] < seqs["fast"]
+    both = ([seqs["slow"], seqs["fast"]], seqs["fast"])
+    assert seqs["slow"] < seqs["fast"]
+    # Read while the slow writer was open (SQLite) or once it committed: never the fast change alone.
+    assert reads in ([both], [([], mark)], [([seqs["slow"]], seqs["slow"])])
+    if server.engine == "postgres":
+        assert reads == [both]
+    assert _read(member, mark) == both
 
 
-def test_concurrent_writers_and_a_polling_reader_never_skip_a_change(make_fleet, server):
+def test_concurrent_writers_and_a_reader_advancing_its_mark_see_every_change_once(make_fleet, server):
+    """Writers that hold their transaction open for a random while after drawing their number, and a
+    reader that reads and advances its mark as fast as it can: it sees every change exactly once."""
     from fleetctl import db
-    from fleetctl.models.core import Change, Fleet
-    from fleetctl.services import changes
+    from fleetctl.services import changes, wake_streams
 
-    fleet_id = Fleet.get(Fleet.name == make_fleet("seqload").name).id
-    start = Change.select(Change.seq).order_by(Change.seq.desc()).scalar() or 0
+    member = _owner(make_fleet("seqload").name)
+    stream = [wake_streams.to_member("messages", member.id)]
+    start = _read(member, 0)[1]
     written, seen, stop = [], [], threading.Event()
     lock = threading.Lock()
+    open_now, most_open = [0], [0]
 
     def writer(n: int) -> None:
         rng = random.Random(n)
-        for i in range(8):
+        for i in range(WRITES):
             with db.write():
-                # Ids no real task of the shared test database has (a test reading a task's changes would see these).
-                seq = changes.record("task", 2**30 + n * 100 + i, fleet_id, "load", ["test:load"])
-                time.sleep(rng.random() * 0.004)  # hold the transaction open a little
+                # Ids no real message of the shared test database has.
+                seq = changes.record("message", 2**30 + n * 100 + i, member.fleet_id, "received", stream)
+                with lock:
+                    open_now[0] += 1
+                    most_open[0] = max(most_open[0], open_now[0])
+                time.sleep(rng.random() * 0.01)  # numbered, not yet committed
+                with lock:
+                    open_now[0] -= 1
             with lock:
                 written.append(seq)
 
     def reader() -> None:
-        cursor = start
+        mark = start
         while True:
             final = stop.is_set()
-            rows = [c.seq for c in Change.select(Change.seq).where(Change.seq > cursor, Change.fleet == fleet_id)
-                    .order_by(Change.seq)]
+            rows, mark = _read(member, mark)
             seen.extend(rows)
-            cursor = rows[-1] if rows else cursor
             if final:
                 return
-            time.sleep(0.001)
+            time.sleep(0.0005)
 
     poller = threading.Thread(target=reader)
     poller.start()
-    writers = [threading.Thread(target=writer, args=(n,)) for n in range(6)]
+    writers = [threading.Thread(target=writer, args=(n,)) for n in range(WRITERS)]
     for thread in writers:
         thread.start()
     for thread in writers:
-        thread.join(30)
+        thread.join(60)
     stop.set()
-    poller.join(30)
-    assert sorted(seen) == sorted(written) and len(seen) == 48  # nothing skipped, nothing twice
+    poller.join(60)
+    assert len(written) == WRITERS * WRITES
+    missed, twice = set(written) - set(seen), len(seen) - len(set(seen))
+    assert not missed and not twice and sorted(seen) == sorted(written), (sorted(missed), twice)
+    if server.engine == "postgres":
+        assert most_open[0] > 1  # writers hold numbers at the same time: they no longer queue for each other

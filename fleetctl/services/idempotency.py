@@ -31,6 +31,7 @@ from fleetctl import db
 from fleetctl.errors import Invalid
 from fleetctl.models.base import utcnow
 from fleetctl.models.idempotency import IdempotentAnswer
+from fleetctl.services import prepared
 
 HEADER = "Idempotency-Key"
 MAX_KEY = 255
@@ -122,13 +123,10 @@ def _prune() -> None:
         IdempotentAnswer.delete().where(IdempotentAnswer.created_at <= utcnow() - TTL).execute()
 
 
+# Prepared: every write with a key runs both (see services/prepared.py).
 CLAIM = ("INSERT INTO idempotent_answer (member_id, key, fingerprint, token_id, status, body, sealed, created_at) "
          "VALUES ({p}, {p}, {p}, {p}, 0, '', {false}, {p}) ON CONFLICT (member_id, key) DO NOTHING RETURNING id")
 FILL = "UPDATE idempotent_answer SET status = {p}, body = {p}, sealed = {p} WHERE id = {p}"
-
-
-def _sql(template: str) -> str:
-    return template.format(p=db.database.param, false="false" if db.engine() == "postgres" else "0")
 
 
 def claim(member_id: int, key: str, fp: str, token_id: int) -> int | IdempotentAnswer:
@@ -137,7 +135,7 @@ def claim(member_id: int, key: str, fp: str, token_id: int) -> int | IdempotentA
     a concurrent holder of the key makes it wait (PostgreSQL) until that one commits or rolls back."""
     _prune()
     params = (member_id, key, fp, token_id, utcnow())
-    taken = db.database.execute_sql(_sql(CLAIM), params).fetchone()
+    taken = prepared.run(CLAIM, params).fetchone()
     if taken is not None:
         return taken[0]
     kept = find(member_id, key)
@@ -145,7 +143,7 @@ def claim(member_id: int, key: str, fp: str, token_id: int) -> int | IdempotentA
         return kept
     # Only an expired answer holds the key (not pruned yet): drop it and take the key.
     IdempotentAnswer.delete().where(IdempotentAnswer.member_id == member_id, IdempotentAnswer.key == key).execute()
-    return db.database.execute_sql(_sql(CLAIM), params).fetchone()[0]
+    return prepared.run(CLAIM, params).fetchone()[0]
 
 
 def _stored(member_id: int, key: str, credential: str, answer: Answer) -> tuple[str, bool]:
@@ -158,7 +156,7 @@ def _stored(member_id: int, key: str, credential: str, answer: Answer) -> tuple[
 def fill(row_id: int, member_id: int, key: str, credential: str, answer: Answer) -> None:
     """Store the answer in the row `claim` took (same transaction as the write)."""
     text, sealed = _stored(member_id, key, credential, answer)
-    db.database.execute_sql(_sql(FILL), (answer.status, text, sealed, row_id))
+    prepared.run(FILL, (answer.status, text, sealed, row_id))
 
 
 def keep(member_id: int, key: str, fp: str, token_id: int, credential: str, answer: Answer) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import time
 
@@ -11,7 +12,7 @@ from fleetctl.errors import Conflict, Forbidden, Invalid, NotFound
 from fleetctl.models.base import iso, utcnow
 from fleetctl.models.core import Fleet, Member
 from fleetctl.models.knowledge import KINDS, Knowledge
-from fleetctl.services import changes, previews, quota, validate, wake_streams
+from fleetctl.services import changes, prepared, previews, quota, validate, wake_streams
 from fleetctl.services import visibility as vis
 
 KIND = "knowledge"
@@ -20,6 +21,9 @@ MAX_EXPIRY = dt.timedelta(days=36500)
 MAX_CHAIN = 100
 DURATION = re.compile(r"^\s*(\d{1,9})\s*([smhdw])\s*$")
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+# Prepared: every publish runs it (see services/prepared.py).
+INSERT = ("INSERT INTO knowledge (fleet_id, author_id, kind, title, body, domains, tagged, visibility, state, "
+          "pinned, created_at, expires_at, supersedes) VALUES {rows:13} RETURNING id")
 
 
 def state_of(entry: Knowledge, now: dt.datetime | None = None) -> str:
@@ -153,8 +157,12 @@ def publish(caller: Member, kind: str, title: str, body: str | None = None, doma
         fields["pinned"] = fields["pinned"] or old.pinned  # the pin follows the replacement
     with db.write():
         sweep_expired(now)
-        entry = Knowledge.create(fleet=caller.fleet_id, author=caller.id, created_at=now,
-                                 tagged=bool(fields["domains"]), supersedes=supersedes, **fields)
+        entry = Knowledge(fleet=caller.fleet_id, author=caller.id, created_at=now, tagged=bool(fields["domains"]),
+                          supersedes=supersedes, state="current", **fields)
+        entry.id = prepared.run(INSERT, (
+            entry.fleet_id, entry.author_id, entry.kind, entry.title, entry.body, json.dumps(entry.domains),
+            entry.tagged, entry.visibility, entry.state, entry.pinned, now, entry.expires_at, supersedes,
+        )).fetchone()[0]
         vis.set_domains(KIND, entry.id, entry.domains, new=True)
         if supersedes is not None:
             # Conditional, so two racing replacements cannot both supersede the same entry.

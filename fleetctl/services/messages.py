@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable
 
@@ -10,12 +11,35 @@ from fleetctl.errors import Invalid, NotFound
 from fleetctl.models.base import iso, utcnow
 from fleetctl.models.core import Fleet, Member
 from fleetctl.models.messages import Delivery, Message
-from fleetctl.services import changes, members, paging, policy, previews, quota, validate, wake_streams
+from fleetctl.services import changes, paging, policy, prepared, previews, quota, validate, wake_streams
 
 MAX_RECIPIENTS = 100
 MAX_SUBJECT = 300
 # Inbox cursors say which part of "unread first, then newest" they stopped in: unread ones carry this bit.
 UNREAD_BIT = 2**40
+# Prepared: every send runs them (see services/prepared.py).
+_MEMBER = (Member.id, Member.name, Member.role, Member.domains, Member.cross_fleet, Member.allow_fleets,
+           Member.rate_limit, Member.created_at, Member.revoked_at)
+_FLEET = (Fleet.id, Fleet.name, Fleet.rate_limit, Fleet.created_at, Fleet.quota_bytes, Fleet.usage_bytes)
+RECIPIENT = ("SELECT " + ", ".join(f"m.{f.column_name}" for f in _MEMBER) + ", "
+             + ", ".join(f"f.{f.column_name}" for f in _FLEET)
+             + " FROM member m JOIN fleet f ON f.id = m.fleet_id WHERE f.name = {p} AND m.name = {p}")
+INSERT = ("INSERT INTO messages (fleet_id, sender_id, subject, body, domains, thread, reply_to_id, created_at) "
+          "VALUES {rows:8} RETURNING id")
+DELIVER = "INSERT INTO message_deliveries (message_id, recipient_id) VALUES {rows:2}"
+
+
+def _recipient(caller: Member, fleet_name: str, name: str) -> Member:
+    """One member by fleet and name, its fleet loaded (the caller's own when it is the same); 404 if unknown."""
+    row = prepared.run(RECIPIENT, (fleet_name, name)).fetchone()
+    if row is None:
+        raise NotFound(f"no member {fleet_name}/{name}")
+    member = Member(**{f.name: f.python_value(v) for f, v in zip(_MEMBER, row[:len(_MEMBER)], strict=True)})
+    if member.fleet_id == caller.fleet_id:
+        member.fleet = caller.fleet
+    else:
+        member.fleet = Fleet(**{f.name: f.python_value(v) for f, v in zip(_FLEET, row[len(_MEMBER):], strict=True)})
+    return member
 
 
 def _recipients(caller: Member, addresses: Iterable[str]) -> list[Member]:
@@ -28,7 +52,7 @@ def _recipients(caller: Member, addresses: Iterable[str]) -> list[Member]:
         if fleet_name:
             validate.fleet_name(fleet_name)
         validate.member_name(name)
-        target = members.resolve(caller, f"{fleet_name or caller.fleet.name}/{name}")
+        target = _recipient(caller, fleet_name or caller.fleet.name, name)
         targets.setdefault(target.id, target)
     if not targets:
         raise Invalid("a message needs at least one recipient")
@@ -109,9 +133,11 @@ def send(caller: Member, recipients: list[str], subject: str, body: str | None =
             domains = parent.domains
         for target in targets:
             policy.check_delivery(caller, target, domains, "message")
-        msg = Message.create(fleet=caller.fleet_id, sender=caller.id, subject=subject, body=body, domains=domains,
-                             reply_to=parent.id if parent else None, thread=parent.thread_id if parent else None)
-        Delivery.insert_many([{"message": msg.id, "recipient": t.id} for t in targets]).execute()
+        msg = Message(fleet=caller.fleet_id, sender=caller.id, subject=subject, body=body, domains=domains,
+                      reply_to=parent.id if parent else None, thread=parent.thread_id if parent else None)
+        msg.id = prepared.run(INSERT, (msg.fleet_id, msg.sender_id, subject, body, json.dumps(domains), msg.thread,
+                                       msg.reply_to_id, msg.created_at)).fetchone()[0]
+        prepared.run(DELIVER, [v for t in targets for v in (msg.id, t.id)], rows=len(targets))
         quota.charge(caller.fleet_id, quota.size_of(subject, body))
         changes.record("message", msg.id, caller.fleet_id, "received",
                        [wake_streams.to_member("messages", t.id) for t in targets], actor_id=caller.id)

@@ -14,11 +14,14 @@ from collections.abc import Iterable
 
 from fleetctl.errors import Invalid, PayloadTooLarge
 from fleetctl.models.core import DEFAULT_QUOTA, Fleet
+from fleetctl.services import prepared
 
 UNITS = {"": 1, "b": 1, "kb": 1000, "mb": 1000 ** 2, "gb": 1000 ** 3, "tb": 1000 ** 4,
          "kib": 1024, "mib": 1024 ** 2, "gib": 1024 ** 3, "tib": 1024 ** 4}
 SIZE = re.compile(r"^\s*(\d{1,15}(?:\.\d{1,6})?)\s*([a-zA-Z]{0,3})\s*$")
 MAX_QUOTA = 1024 ** 5  # 1 PiB: anything larger is a typo
+# Prepared: every write runs it (see services/prepared.py).
+CHARGE = "UPDATE fleet SET usage_bytes = usage_bytes + {p} WHERE id = {p} AND usage_bytes + {p} <= quota_bytes"
 
 
 def parse_size(text: str) -> int:
@@ -73,9 +76,7 @@ def charge(fleet_id: int, nbytes: int) -> None:
     """
     if nbytes <= 0:
         return
-    done = (Fleet.update(usage_bytes=Fleet.usage_bytes + nbytes)
-            .where(Fleet.id == fleet_id, Fleet.usage_bytes + nbytes <= Fleet.quota_bytes).execute())
-    if done:
+    if prepared.run(CHARGE, (nbytes, fleet_id, nbytes)).rowcount:
         return
     fleet = Fleet.get_by_id(fleet_id)
     raise PayloadTooLarge(

@@ -7,6 +7,10 @@ from peewee import SQL, fn
 
 from fleetctl.errors import NotFound
 from fleetctl.models.core import ItemDomain, Member
+from fleetctl.services import prepared
+
+# Prepared: every publish runs it (see services/prepared.py).
+INSERT_TAGS = "INSERT INTO item_domain (kind, item_id, domain) VALUES {rows:3}"
 
 
 def set_domains(kind: str, item_id: int, domains: list[str], new: bool = False) -> None:
@@ -15,7 +19,7 @@ def set_domains(kind: str, item_id: int, domains: list[str], new: bool = False) 
     if not new:
         ItemDomain.delete().where(ItemDomain.kind == kind, ItemDomain.item_id == item_id).execute()
     if domains:
-        ItemDomain.insert_many([{"kind": kind, "item_id": item_id, "domain": d} for d in domains]).execute()
+        prepared.run(INSERT_TAGS, [v for d in domains for v in (kind, item_id, d)], rows=len(domains))
 
 
 def tagged_with_any(kind: str, domains: list[str]):

@@ -19,7 +19,7 @@ import weakref
 from fleetctl.errors import Conflict, Invalid
 from fleetctl.models.core import Change, Member
 from fleetctl.schemas.limits import DEFAULT_MAX_CHARS
-from fleetctl.services import knowledge_feed, messages, wake_actions, wake_marks, wake_read, wake_render
+from fleetctl.services import changes, knowledge_feed, messages, wake_actions, wake_marks, wake_read, wake_render
 from fleetctl.services.wake_read import Item
 from fleetctl.services.wake_sections import READERS
 from fleetctl.services.wake_streams import to_member
@@ -66,7 +66,8 @@ def peek(member: Member, max_chars: int | None = None, commands: str | None = No
     sections, counts, waiting}`. `sections` hold exactly the items the prompt shows."""
     budget, style = max_chars or DEFAULT_MAX_CHARS, commands or "cli"  # checked by schemas.wake
     before = wake_marks.current(member)
-    sections = [wake_read.read(member, key, mark, READERS[BY_KEY[key].kind].classify)
+    horizon = changes.horizon()  # PostgreSQL: never past a change that may still commit
+    sections = [wake_read.read(member, key, mark, READERS[BY_KEY[key].kind].classify, horizon)
                 for key, mark in zip(MARKED, before, strict=True)]
     pinned = _pinned(member)
     prompt = wake_render.Prompt(member.address, sections, pinned, style, wake_read.PAGE)

@@ -14,6 +14,7 @@ from fleetctl import db
 from fleetctl.models.base import utcnow
 from fleetctl.models.core import Change, Member
 from fleetctl.models.wake import WakeCursor, WakeMarks
+from fleetctl.services import changes
 from fleetctl.wake_layout import MARKED
 
 
@@ -23,8 +24,10 @@ def top_seq() -> int:
 
 
 def start(member: Member) -> None:
-    """A new member's marks (inside its registration transaction): news starts now, history stays in the feeds."""
-    top = top_seq()
+    """A new member's marks (inside its registration transaction): news starts now (at the horizon: a
+    change that may still commit is news), history stays in the feeds."""
+    top = changes.horizon()
+    top = top_seq() if top is None else top
     WakeMarks.insert(member=member.id, **dict.fromkeys(MARKED, top)).on_conflict_ignore().execute()
 
 

@@ -81,12 +81,17 @@ class Section:
 Classify = Callable[[Member, list[Run]], list[Item]]
 
 
-def _window(streams: list[str], after: int) -> tuple[list[tuple], bool]:
+def _window(streams: list[str], after: int, horizon: int | None) -> tuple[list[tuple], bool]:
     size = max(WINDOW, len(streams) + 1)
     query = (Change.select(Change.seq, Change.kind, Change.ref_id, Change.event, Change.note, Change.actor)
              .where(Change.stream.in_(streams), Change.seq > after).order_by(Change.seq).limit(size))
     rows = list(query.tuples())
     full = len(rows) == size
+    if horizon is not None and rows and rows[-1][0] > horizon:
+        # Never past the horizon (`changes.horizon`): a change below it may still commit. Cut here, not
+        # in SQL: a `seq <=` bound made PostgreSQL walk the whole sequence range behind an old mark.
+        # One write's rows all lie on one side of the horizon, so no write is split.
+        rows, full = [r for r in rows if r[0] <= horizon], False
     if full:  # the last write's rows may go on beyond the window: leave them whole for the next read
         tail = rows[-1][1:4]
         while rows and rows[-1][1:4] == tail:
@@ -111,12 +116,13 @@ def _beyond(streams: list[str], after: int) -> int:
     return Change.select(fn.COUNT(1)).from_(pending.alias("pending")).scalar() or 0
 
 
-def read(member: Member, key: str, mark: int, classify: Classify) -> Section:
-    """The section `key` of `member` after `mark`: at least a page of items when that many are pending."""
+def read(member: Member, key: str, mark: int, classify: Classify, horizon: int | None = None) -> Section:
+    """The section `key` of `member` after `mark` and up to `horizon` (`changes.horizon()`; None: no
+    bound): at least a page of items when that many are pending."""
     streams = wake_streams.of_member(key, member)
     section = Section(key, end=mark)
     while len(section.items) <= PAGE:
-        rows, full = _window(streams, section.end)
+        rows, full = _window(streams, section.end, horizon)
         if rows:
             section.items += classify(member, runs(rows))
             section.end = rows[-1][0]
@@ -124,6 +130,6 @@ def read(member: Member, key: str, mark: int, classify: Classify) -> Section:
             return section
         if not rows:  # cannot happen while a window exceeds the widest fan-out; never loop on it
             break
-    section.beyond = _beyond(streams, section.end)
+    section.beyond = _beyond(streams, section.end)  # a count only: what committed past the horizon counts
     section.capped = section.beyond >= COUNT_CAP
     return section
