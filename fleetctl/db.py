@@ -11,6 +11,7 @@ import contextlib
 import datetime as dt
 import os
 import select
+import sqlite3
 import threading
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -18,6 +19,7 @@ from urllib.parse import unquote, urlparse
 from peewee import DatabaseProxy, IntegerField, Model, PostgresqlDatabase, SqliteDatabase, TextField
 
 from fleetctl.errors import FleetError
+from fleetctl.migrations import MIGRATIONS
 
 database = DatabaseProxy()
 
@@ -217,8 +219,6 @@ def _lock_migrations() -> None:
 
 def migrate() -> list[str]:
     """Run every migration not yet recorded, each in its own transaction; return their names."""
-    from fleetctl.migrations import MIGRATIONS
-
     with database.atomic():
         # Concurrent CREATE TABLE IF NOT EXISTS races on PostgreSQL's catalog: take the lock first.
         _lock_migrations()
@@ -247,8 +247,6 @@ def backup(target: str) -> None:
         raise FleetError("db backup copies SQLite files; use pg_dump for PostgreSQL")
     if os.path.exists(target):
         raise FleetError(f"{target} already exists; refusing to overwrite it")
-    import sqlite3
-
     source = database.connection()
     try:
         dest = sqlite3.connect(target)

@@ -19,6 +19,7 @@ from typer._coercion import RuntimeParam, build_runtime_param
 from typer.core import TyperCommand, TyperGroup
 
 from fleetctl.cli.helptext import PlainHelp, bad_value
+from fleetctl.cli.pipes import pipe_closed
 from fleetctl.errors import ExitCode, FleetError, Unreachable
 
 PANEL_ORDER = ("Primitives", "Agents", "Admin", "Server")  # the panels of `fleetctl --help`, in order
@@ -127,25 +128,6 @@ class FleetSubGroup(DeferCoercion, PlainHelp, TyperGroup):
 
 class FleetCommand(DeferCoercion, PlainHelp, TyperCommand):
     """A command (plain metavars, help reflowed to the terminal)."""
-
-
-def pipe_closed(*_: Any) -> None:
-    """The reader of stdout went away (`| head`): stop quietly with exit 0, and keep Python's final flush
-    of stdout from complaining."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):  # stdout is not a file descriptor (in-process tests)
-        pass
-    raise typer.Exit(0)
-
-
-def quiet_rich_pipes() -> None:
-    """Rich handles a closed pipe itself, with exit 1: make it end like every other write (exit 0).
-    Called where Rich is first used (tables, help), so a plain command never imports it."""
-    from rich.console import Console
-
-    Console.on_broken_pipe = pipe_closed
 
 
 def unreachable_hint(err: Unreachable) -> str:

@@ -8,6 +8,8 @@ from typing import Any
 from typer import _click
 from typer.core import TyperArgument, TyperOption
 
+from fleetctl.cli.pipes import quiet_rich_pipes
+
 # Options whose value is better named by what it is than by the option's name.
 METAVARS = {
     "--limit": "N", "--after": "CURSOR", "--body": "TEXT", "--body-file": "FILE", "--db": "PATH_OR_URL",
@@ -98,8 +100,6 @@ class PlainHelp:
             plain(param)
 
     def format_help(self, ctx: _click.Context, formatter: _click.HelpFormatter) -> None:
-        from fleetctl.cli.app import quiet_rich_pipes
-
         quiet_rich_pipes()
         for param in self.params:  # Typer adds the completion options after __init__
             plain(param)

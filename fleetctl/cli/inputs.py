@@ -9,8 +9,7 @@ from typing import Annotated
 import typer
 
 from fleetctl.errors import Invalid
-
-MAX_BODY_BYTES = 1024 * 1024  # the server's cap (validate.MAX_BODY_BYTES); the CLI must not import services
+from fleetctl.schemas.limits import MAX_BODY_BYTES
 
 BodyOpt = Annotated[str | None, typer.Option("--body", help="Body text (markdown); '-' reads stdin.")]
 BodyFileOpt = Annotated[str | None, typer.Option("--body-file", help="Read the body from FILE ('-' for stdin).")]

@@ -14,6 +14,7 @@ from typing import Any
 import typer
 
 from fleetctl.cli.app import json_mode
+from fleetctl.cli.pipes import quiet_rich_pipes
 
 STATE_STYLES = {
     "open": "cyan", "assigned": "blue", "accepted": "blue", "in_progress": "yellow",
@@ -38,9 +39,6 @@ def is_tty() -> bool:
 
 def console():
     from rich.console import Console
-
-    from fleetctl.cli.app import quiet_rich_pipes
-
     quiet_rich_pipes()
     return Console(highlight=False, no_color=bool(os.environ.get("NO_COLOR")) or None)
 

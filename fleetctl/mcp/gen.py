@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from fleetctl.mcp.runs import READERS
 from fleetctl.schemas import common, documents, knowledge, messages, research, tasks, wake
 from fleetctl.schemas.common import Page
 
@@ -66,8 +67,6 @@ def _tool(properties: dict[str, Any], required: tuple[str, ...] = ()) -> dict:
 
 def schemas() -> dict[str, dict]:
     """Every tool's input schema (properties and required), by tool name."""
-    from fleetctl.mcp.runs import READERS
-
     k, m, t, r, d = (knowledge.PublishKnowledge, messages.SendMessage, tasks.CreateTask, research.PublishResearch,
                      documents.PutDocument)
     domain_filter = either(knowledge.FeedQuery, "domain")

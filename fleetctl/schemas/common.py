@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict
 from pydantic_core import PydanticCustomError
 
-from fleetctl.schemas.limits import DEFAULT_MAX_CHARS, MAX_MAX_CHARS, MIN_MAX_CHARS
+from fleetctl.schemas.limits import DEFAULT_MAX_CHARS, MAX_BODY_BYTES, MAX_MAX_CHARS, MIN_MAX_CHARS
 
 INT64_MAX = 2**63 - 1
 ID_MAX = 2**62
@@ -23,7 +23,7 @@ ADDRESS = rf"^{_ADDRESS}$"
 RECIPIENT = rf"^ *{_ADDRESS} *$"  # a recipient's surrounding spaces are dropped
 DOMAIN_TAG = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"  # lowercased by the service
 MAX_DOMAINS = 32
-MAX_BODY_CHARS = 1024 * 1024
+MAX_BODY_CHARS = MAX_BODY_BYTES  # characters here; the service checks the UTF-8 size too
 PAGE_LIMIT_MAX = 1_000_000
 
 

@@ -2,23 +2,35 @@
 
 from __future__ import annotations
 
-import importlib
-
 from flask import Flask
 
+from fleetctl import console
+from fleetctl.schemas.limits import MAX_BODY_BYTES
+from fleetctl.server import (
+    agents,
+    audit,
+    documents,
+    guard,
+    knowledge,
+    mcp_http,
+    messages,
+    problems,
+    refusals,
+    research,
+    system,
+    tasks,
+    wake,
+)
 from fleetctl.server.runtime import Runtime
 from fleetctl.settings import ServerSettings, server_settings
 
-MAX_BODY = 1024 * 1024
-BLUEPRINTS = ("system", "agents", "audit", "knowledge", "tasks", "messages", "research", "documents", "wake",
-              "mcp_http")
+MAX_BODY = MAX_BODY_BYTES
+BLUEPRINTS = (system, agents, audit, knowledge, tasks, messages, research, documents, wake, mcp_http)
 
 
 def create_app(settings: ServerSettings | str | None = None, migrate: bool = True) -> Flask:
     """Build the Flask app on its settings (a database path or URL alone: the other settings from the
     environment). The app owns its state (`app.extensions["fleet"]`, a Runtime): `close_app(app)` stops it."""
-    from fleetctl.server import guard, problems, refusals
-
     if not isinstance(settings, ServerSettings):
         settings = server_settings(db=settings)
     app = Flask("fleetctl")
@@ -35,10 +47,9 @@ def create_app(settings: ServerSettings | str | None = None, migrate: bool = Tru
         guard.install(app)
         problems.install(app)
         refusals.install(app)
-        for name in BLUEPRINTS:
-            module = importlib.import_module(f"fleetctl.server.{name}")
+        for module in BLUEPRINTS:
             app.register_blueprint(module.bp)
-        app.register_blueprint(importlib.import_module("fleetctl.console").bp)  # the web console at /ui
+        app.register_blueprint(console.bp)  # the web console at /ui
     except BaseException:
         runtime.close()
         raise

@@ -17,8 +17,8 @@ from werkzeug.test import EnvironBuilder, run_wsgi_app
 from fleetctl.client import Client
 from fleetctl.errors import BadRequest, PayloadTooLarge, Unauthorized
 from fleetctl.mcp import protocol, tools
+from fleetctl.schemas.limits import MAX_BODY_BYTES
 from fleetctl.server.api import ROUTES, Route
-from fleetctl.server.app import MAX_BODY
 from fleetctl.services import audit
 from fleetctl.services import tokens as token_service
 
@@ -26,7 +26,7 @@ bp = Blueprint("mcp_http", __name__)
 
 # A tool's arguments may fill a whole API body (1 MiB); the JSON-RPC envelope gets room on top. Bigger
 # arguments reach the API route and come back as its 413, as a tool error.
-MAX_MCP_BODY = MAX_BODY + 64 * 1024
+MAX_MCP_BODY = MAX_BODY_BYTES + 64 * 1024
 # In /v1/openapi.json beside the API (its body is JSON-RPC, described by the MCP specification). GET and
 # DELETE are 405: there is no server-initiated stream and no session to end.
 ROUTES.append(Route("POST", "/mcp", None, "MCP streamable HTTP, stateless with JSON answers: the fleet tools, "

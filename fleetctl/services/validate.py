@@ -6,13 +6,13 @@ import re
 from collections.abc import Iterable
 
 from fleetctl.errors import Invalid
+from fleetctl.schemas.limits import MAX_BODY_BYTES
 
 FLEET_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 MEMBER_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 DOMAIN_TAG = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
 VISIBILITIES = ("fleet", "cross-fleet")
 MAX_DOMAINS = 32
-MAX_BODY_BYTES = 1024 * 1024
 
 
 def fleet_name(name: str) -> str:

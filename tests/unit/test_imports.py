@@ -12,18 +12,12 @@ PACKAGE = ROOT / "fleetctl"
 # function; a lazy import is for start-up time, never to hide an import cycle.
 CLI = "the CLI loads only what the command it runs needs, so `fleetctl --version` and client commands start fast"
 SERVER = "a local command (serve, fleet, db) loads the server stack (flask, peewee) only when it runs"
-SETTINGS_TODO = "TODO(lead): settings helper's file (db, migrations, server/app); move up or justify after the merge"
-QUICKSTART_TODO = "TODO(lead): client helper's file (quickstart <-> quickstart_stories); prune after the merge"
 # Cycles that only lazy imports close (so Python runs them, but the modules still depend on each other).
-HIDDEN_CYCLES = [
-    ["fleetctl.cli.app", "fleetctl.cli.helptext"],  # TODO(lead): client helper's files
-    ["fleetctl.quickstart", "fleetctl.quickstart_stories"],  # TODO(lead): the client helper breaks it
-]
+HIDDEN_CYCLES: list[list[str]] = []
 LAZY_IMPORTS = {
     "fleetctl.cli.agents:fleetctl.config": CLI,
     "fleetctl.cli.app:fleetctl.client": CLI,
     "fleetctl.cli.app:fleetctl.config": CLI,
-    "fleetctl.cli.app:rich.console": CLI,
     "fleetctl.cli.app:traceback": CLI,
     "fleetctl.cli.audit:fleetctl.cli.app": CLI,
     "fleetctl.cli.daemon:fleetctl.client": CLI,
@@ -32,7 +26,6 @@ LAZY_IMPORTS = {
     "fleetctl.cli.docgen:fleetctl": CLI,
     "fleetctl.cli.docgen:fleetctl.cli.main": CLI,
     "fleetctl.cli.docgen:typer": CLI,
-    "fleetctl.cli.helptext:fleetctl.cli.app": CLI,
     "fleetctl.cli.local:fleetctl.config": CLI,
     "fleetctl.cli.local:fleetctl.errors": CLI,
     "fleetctl.cli.local:logging": CLI,
@@ -46,13 +39,10 @@ LAZY_IMPORTS = {
     "fleetctl.cli.local:fleetctl.server.app": SERVER,
     "fleetctl.cli.local:fleetctl.server.connections": SERVER,
     "fleetctl.cli.local:fleetctl.server.waiting": SERVER,
-    "fleetctl.cli.local:fleetctl.services.audit": SERVER,
     "fleetctl.cli.local:fleetctl.services.wakeup": SERVER,
     "fleetctl.cli.local:fleetctl.migrations": SERVER,
     "fleetctl.cli.mcp:fleetctl.client": CLI,
-    "fleetctl.cli.mcp:fleetctl.config": CLI,
     "fleetctl.cli.mcp:fleetctl.mcp.stdio": CLI,
-    "fleetctl.cli.output:fleetctl.cli.app": CLI,
     "fleetctl.cli.output:rich": CLI,
     "fleetctl.cli.output:rich.console": CLI,
     "fleetctl.cli.output:rich.markdown": CLI,
@@ -68,24 +58,17 @@ LAZY_IMPORTS = {
     "fleetctl.config:platformdirs": "platformdirs costs start-up time and is needed only when no path is configured",
     "fleetctl.server.connections:waitress": "the CLI reads this module's limits for `serve --help`; waitress "
                                             "loads only to serve",
-    "fleetctl.db:fleetctl.migrations": SETTINGS_TODO,
-    "fleetctl.db:sqlite3": SETTINGS_TODO,
-    "fleetctl.migrations:peewee": SETTINGS_TODO,
-    "fleetctl.migrations:fleetctl.models.*": SETTINGS_TODO,
-    "fleetctl.migrations:fleetctl.models.wake": SETTINGS_TODO,
-    "fleetctl.server.app:fleetctl.server.*": SETTINGS_TODO,
-    "fleetctl.server.app:fleetctl.console": SETTINGS_TODO,
-    "fleetctl.server.app:fleetctl.server.guard": SETTINGS_TODO,
-    "fleetctl.server.app:fleetctl.server.problems": SETTINGS_TODO,
-    "fleetctl.server.app:fleetctl.server.refusals": SETTINGS_TODO,
-    "fleetctl.server.app:fleetctl.services.wakeup_pg": SETTINGS_TODO,
-    "fleetctl.quickstart:fleetctl.cli.main": QUICKSTART_TODO,
-    "fleetctl.quickstart:fleetctl.quickstart_stories": QUICKSTART_TODO,
-    "fleetctl.quickstart:typer": QUICKSTART_TODO,
-    "fleetctl.quickstart:rich.markup": QUICKSTART_TODO,
-    "fleetctl.quickstart:fleetctl.db": QUICKSTART_TODO,
-    "fleetctl.quickstart:fleetctl.models.core": QUICKSTART_TODO,
-    "fleetctl.quickstart:fleetctl.services.tokens": QUICKSTART_TODO,
+    "fleetctl.quickstart:fleetctl.db": SERVER,
+    "fleetctl.quickstart:fleetctl.models.core": SERVER,
+    "fleetctl.quickstart:fleetctl.services.tokens": SERVER,
+    "fleetctl.cli.fastpath:fleetctl.client": CLI,
+    "fleetctl.cli.fastpath:fleetctl.config": CLI,
+    "fleetctl.cli.fastpath:fleetctl.mcp.stdio": CLI,
+    "fleetctl.cli.main:fleetctl.cli.root": CLI,
+    "fleetctl.cli.pipes:rich.console": CLI,
+    "fleetctl.cli.root:fleetctl.cli.*": CLI,
+    "fleetctl.quickstart_runner:rich.markup": CLI,
+    "fleetctl.server.connections:fleetctl.server.waitress_errors": "as waitress itself (above): loads only to serve",
 }
 
 

@@ -12,7 +12,8 @@ from fleetctl import errors
 from fleetctl.errors import Invalid
 from fleetctl.models.core import Fleet, Member
 from fleetctl.services import knowledge, paging, previews, quota, tokens, validate, wake, wake_actions, wakeup_pg
-from fleetctl.services.wake_render import clip
+from fleetctl.services.wake_lines import clip
+from fleetctl.wake_layout import MARKED
 
 NOW = dt.datetime(2030, 1, 1, 12, 0, 0)
 
@@ -168,7 +169,7 @@ def test_a_mistyped_or_malformed_token_is_refused_before_any_lookup(mangle, mess
 
 def test_wake_cursors_of_another_shape_or_member_are_422():
     me = Member(id=7, name="bot", role="agent")
-    marks = tuple(range(1, len(wake.SECTIONS) + 1))
+    marks = tuple(range(1, len(MARKED) + 1))
     cursor = wake.encode(me, marks, marks)
     assert cursor == f"7:{'.'.join(map(str, marks))}:{'.'.join(map(str, marks))}"
     other = Member(id=8, fleet=Fleet(id=1, name="acme"), name="other", role="agent")

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 
 from fleetctl.services import wake_actions
+from fleetctl.services.wake_lines import TITLE_CHARS
 from fleetctl.services.wake_read import Item, Section
-from fleetctl.services.wake_render import TITLE_CHARS, Prompt
+from fleetctl.services.wake_render import Prompt
 
 NEXT = "`fleetctl wake` hands over the next part."
 
