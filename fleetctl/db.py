@@ -18,8 +18,8 @@ from urllib.parse import unquote, urlparse
 
 from peewee import DatabaseProxy, IntegerField, Model, PostgresqlDatabase, SqliteDatabase, TextField
 
+from fleetctl import migrations
 from fleetctl.errors import FleetError
-from fleetctl.migrations import MIGRATIONS
 
 database = DatabaseProxy()
 
@@ -225,7 +225,7 @@ def migrate() -> list[str]:
         database.create_tables([SchemaMigration], safe=True)
     done = set(applied_versions())
     ran = []
-    for version, name, step in MIGRATIONS:
+    for version, name, step in migrations.MIGRATIONS:
         if version in done:
             continue
         with database.atomic():
