@@ -149,3 +149,22 @@ def test_the_client_imports_no_server_stack():
             "print(','.join(m for m in ('pydantic', 'flask', 'peewee', 'werkzeug') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_a_dropped_client_closes_its_connection_at_once(make_fleet):
+    """No reference cycle: a script that makes a client per call must not pile up open connections
+    until the garbage collector runs (the server's connection limit would then refuse new ones)."""
+    import gc
+    import weakref
+
+    owner = make_fleet("cli-drop").owner
+    gc.disable()
+    try:
+        client = Client(owner.url, owner.token)
+        assert client.system.whoami()["member"]["address"] == owner.address
+        dropped, sock = weakref.ref(client), weakref.ref(client._conn.sock)
+        del client
+        assert dropped() is None
+        assert sock() is None  # the socket went (and closed) with the client, not at the next collection
+    finally:
+        gc.enable()

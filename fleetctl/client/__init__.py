@@ -21,18 +21,27 @@ from fleetctl.client.wake import Wake
 __all__ = ["JSON", "Client", "default_timeout"]
 
 
+class _Space:
+    """A namespace attribute, built on each access: a Client then holds no reference cycle, so a dropped
+    client closes its connection at once (a cycle kept sockets open until the garbage collector ran)."""
+
+    def __init__(self, namespace: type) -> None:
+        self.namespace = namespace
+
+    def __get__(self, client: Transport | None, owner: type | None = None):
+        return self if client is None else self.namespace(client)
+
+
 class Client(Transport):
     """A fleetctl server's API: `system`, `members`, `knowledge`, `tasks`, `messages`, `research`,
     `documents`, `wake`, `audit` (and the raw `get`/`post`/`put`/`patch`/`request` beneath them)."""
 
-    def __init__(self, url: str, token: str | None = None, timeout: float | None = None) -> None:
-        super().__init__(url, token, timeout)
-        self.system = System(self)
-        self.members = Members(self)
-        self.knowledge = Knowledge(self)
-        self.tasks = Tasks(self)
-        self.messages = Messages(self)
-        self.research = Research(self)
-        self.documents = Documents(self)
-        self.wake = Wake(self)
-        self.audit = Audit(self)
+    system: System = _Space(System)
+    members: Members = _Space(Members)
+    knowledge: Knowledge = _Space(Knowledge)
+    tasks: Tasks = _Space(Tasks)
+    messages: Messages = _Space(Messages)
+    research: Research = _Space(Research)
+    documents: Documents = _Space(Documents)
+    wake: Wake = _Space(Wake)
+    audit: Audit = _Space(Audit)
