@@ -1,6 +1,6 @@
 """Numbered schema migrations, recorded in `schema_migrations` and run by `db upgrade` and `serve`.
 
-Each step is frozen: it runs its own DDL (`frozen_ddl.py`, per engine) and never reads the current
+Each step is frozen: it runs its own DDL (`frozen_ddl/`, one module per engine) and never reads the current
 models, so changing a model never changes what an old migration does. A schema change is a new step.
 """
 

@@ -92,9 +92,10 @@ def test_frozen_steps_build_the_schema_the_models_describe(fresh_db, tmp_path):
 def test_migrations_never_import_the_models():
     from pathlib import Path
 
-    import fleetctl.frozen_ddl
+    import fleetctl.frozen_ddl.postgres
+    import fleetctl.frozen_ddl.sqlite
     import fleetctl.migrations
 
-    for module in (fleetctl.migrations, fleetctl.frozen_ddl):
+    for module in (fleetctl.migrations, fleetctl.frozen_ddl, fleetctl.frozen_ddl.sqlite, fleetctl.frozen_ddl.postgres):
         text = Path(module.__file__).read_text()
         assert "fleetctl.models" not in text and "import_module" not in text, module.__name__
