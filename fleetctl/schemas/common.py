@@ -109,5 +109,10 @@ class Response(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
+# What list items carry in place of a long body (one item carries its whole body instead).
+Preview = Annotated[str | None, Field(description="the body's start (list items)")]
+BodyChars = Annotated[int | None, Field(description="the body's length (list items)")]
+
+
 class Listing(Response):
     next: int | None = Field(description="pass as `after` for the next page; null on the last")

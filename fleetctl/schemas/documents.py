@@ -10,10 +10,12 @@ from fleetctl.schemas.common import (
     FLEET_SLUG,
     MEMBER_SLUG,
     Body,
+    BodyChars,
     Domain,
     Domains,
     Listing,
     Page,
+    Preview,
     Query,
     Request,
     Response,
@@ -62,8 +64,8 @@ class Document(Response):
     updated_at: str
     updated_by: str | None
     body: str | None = Field(None, description="the version's body (one document)")
-    preview: str | None = Field(None, description="the body's start (list items)")
-    body_chars: int | None = Field(None, description="the body's length (list items)")
+    preview: Preview = None
+    body_chars: BodyChars = None
     author: str | None = None
     message: str | None = None
     version_created_at: str | None = None

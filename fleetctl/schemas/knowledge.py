@@ -11,12 +11,14 @@ from fleetctl.schemas.common import (
     ONE_LINE,
     After,
     Body,
+    BodyChars,
     Bool,
     Domain,
     Domains,
     Id,
     Limit,
     Listing,
+    Preview,
     Query,
     Request,
     Response,
@@ -65,8 +67,8 @@ class Entry(Response):
     kind: Kind
     title: str
     body: str | None = Field(None, description="the full body (one entry)")
-    preview: str | None = Field(None, description="the body's start (list items)")
-    body_chars: int | None = Field(None, description="the body's length (list items)")
+    preview: Preview = None
+    body_chars: BodyChars = None
     domains: list[str]
     visibility: Visibility
     author: str

@@ -6,7 +6,20 @@ from typing import Annotated
 
 from pydantic import Field, Strict
 
-from fleetctl.schemas.common import NON_BLANK, Body, Domains, Id, Listing, Page, Recipient, Request, Response, text
+from fleetctl.schemas.common import (
+    NON_BLANK,
+    Body,
+    BodyChars,
+    Domains,
+    Id,
+    Listing,
+    Page,
+    Preview,
+    Recipient,
+    Request,
+    Response,
+    text,
+)
 from fleetctl.services.messages import MAX_RECIPIENTS, MAX_SUBJECT
 
 
@@ -35,8 +48,8 @@ class Message(Response):
     recipients: list[str]
     subject: str
     body: str | None = Field(None, description="the full body (one message)")
-    preview: str | None = Field(None, description="the body's start (list items)")
-    body_chars: int | None = Field(None, description="the body's length (list items)")
+    preview: Preview = None
+    body_chars: BodyChars = None
     domains: list[str]
     thread: int
     reply_to: int | None

@@ -11,11 +11,13 @@ from fleetctl.schemas.common import (
     NON_BLANK,
     Address,
     Body,
+    BodyChars,
     Confidence,
     Domains,
     Id,
     Listing,
     Page,
+    Preview,
     QueryId,
     Request,
     Response,
@@ -72,8 +74,8 @@ class Research(Response):
     title: str
     question: str | None
     body: str | None = Field(None, description="the findings (one item)")
-    preview: str | None = Field(None, description="the body's start (list items)")
-    body_chars: int | None = Field(None, description="the body's length (list items)")
+    preview: Preview = None
+    body_chars: BodyChars = None
     confidence: float
     sources: list[str]
     task: int | None

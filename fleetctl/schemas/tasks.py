@@ -11,12 +11,14 @@ from fleetctl.schemas.common import (
     NON_BLANK,
     Address,
     Body,
+    BodyChars,
     Bool,
     Domain,
     Domains,
     Id,
     Listing,
     Page,
+    Preview,
     Request,
     Response,
     Visibility,
@@ -72,8 +74,8 @@ class Task(Response):
     id: int
     title: str
     body: str | None = Field(None, description="the full body (one task)")
-    preview: str | None = Field(None, description="the body's start (list items)")
-    body_chars: int | None = Field(None, description="the body's length (list items)")
+    preview: Preview = None
+    body_chars: BodyChars = None
     domains: list[str]
     priority: Literal[PRIORITIES]
     state: State
