@@ -24,35 +24,34 @@ PATTERNS = {
 SENTENCES = {CURSOR.pattern: "malformed wake cursor: pass the `cursor` string a wake returned, exactly as returned"}
 
 
+# pydantic's error type -> today's wording, filled from the error's context.
+WORDS = {
+    "missing": "is required",
+    "string_unicode": PATTERNS[common.NO_NUL],
+    "less_than_equal": "must be at most {le}",
+    "less_than": "must be at most {lt}",
+    "greater_than_equal": "must be at least {ge}",
+    "greater_than": "must be at least {gt}",
+    "string_too_long": "is longer than {max_length} characters",
+    "string_too_short": "must not be empty",
+    "too_long": "has more than {max_length} items",
+    "too_short": "needs at least {min_length} item(s)",
+    "finite_number": "must be a finite number",
+    "int_from_float": "must be of type integer",
+}
+
+
 def _problem(err: dict) -> str:
     """What is wrong with one value, in today's words."""
     kind, ctx = err["type"], err.get("ctx") or {}
-    if kind == "missing":
-        return "is required"
-    if err.get("input", 0) is None:
+    if kind != "missing" and err.get("input", 0) is None:
         return "must not be null"
+    if kind in WORDS:
+        return WORDS[kind].format(**ctx)
     if kind == "string_pattern_mismatch":
         return PATTERNS.get(ctx.get("pattern"), f"must match {ctx.get('pattern')}")
-    if kind == "string_unicode":
-        return PATTERNS[common.NO_NUL]
     if kind == "literal_error":
         return "must be one of: " + ctx.get("expected", "").replace("'", "").replace(" or ", ", ")
-    if kind in ("less_than_equal", "less_than"):
-        return f"must be at most {ctx.get('le', ctx.get('lt'))}"
-    if kind in ("greater_than_equal", "greater_than"):
-        return f"must be at least {ctx.get('ge', ctx.get('gt'))}"
-    if kind == "string_too_long":
-        return f"is longer than {ctx['max_length']} characters"
-    if kind == "string_too_short":
-        return "must not be empty"
-    if kind == "too_long":
-        return f"has more than {ctx['max_length']} items"
-    if kind == "too_short":
-        return f"needs at least {ctx['min_length']} item(s)"
-    if kind == "finite_number":
-        return "must be a finite number"
-    if kind == "int_from_float":
-        return "must be of type integer"
     prefix = kind.split("_")[0]
     if prefix in _TYPES:
         return f"must be of type {_TYPES[prefix]}"
